@@ -1,0 +1,90 @@
+"""Host policy, in one class the host subclasses (``CAREPAY["ADAPTER"]``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from django.core.mail import send_mail
+from django.utils.module_loading import import_string
+
+from .conf import carepay_settings
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .models import Invoice
+
+
+class DefaultCarepayAdapter:
+    """The default policy. Subclass it and name your class in ``CAREPAY["ADAPTER"]``.
+
+    Every method receives what it needs; none of them changes billing state.
+    """
+
+    # -- numbering -------------------------------------------------------------
+    def invoice_number_prefix(self, invoice: Invoice) -> str:
+        """The series an invoice's number is taken from (one counter per prefix+year)."""
+        return "INV"
+
+    def format_invoice_number(self, invoice: Invoice, *, prefix: str, year: int, seq: int) -> str:
+        """Render a number from ``CAREPAY["INVOICE_NUMBER_FORMAT"]``."""
+        return carepay_settings.INVOICE_NUMBER_FORMAT.format(prefix=prefix, year=year, seq=seq)
+
+    # -- access ----------------------------------------------------------------
+    def can_view_invoice(self, request: HttpRequest, invoice: Invoice) -> bool:
+        """Whether ``request.user`` may see and pay ``invoice`` (default: its customer)."""
+        user = request.user
+        return bool(user.is_authenticated and invoice.customer_id == user.pk)
+
+    # -- billing snapshot --------------------------------------------------------
+    def billing_details(self, invoice: Invoice) -> dict[str, str]:
+        """Billing details frozen on the invoice when it is issued.
+
+        Called only for fields left blank on the draft; the default takes the name
+        and e-mail of the invoice's customer.
+        """
+        customer = invoice.customer
+        if customer is None:
+            return {}
+        full_name = getattr(customer, "get_full_name", lambda: "")() or str(customer)
+        return {"billing_name": full_name, "billing_email": getattr(customer, "email", "")}
+
+    def issuer_details(self, invoice: Invoice) -> dict[str, Any]:
+        """Who issues the invoice (name, address, tax id) for PDFs and e-mails."""
+        return {}
+
+    # -- backends -------------------------------------------------------------
+    def backend_options(self, invoice: Invoice, alias: str) -> dict[str, Any]:
+        """Per-invoice options merged into a backend's calls.
+
+        E.g. ``{"stripe_account": "acct_…", "application_fee_amount": 120}`` for a
+        platform collecting on behalf of a connected account.
+        """
+        return {}
+
+    # -- e-mail ------------------------------------------------------------------
+    def send_mail(self, *, subject: str, message: str, recipient_list: list[str],
+                  html_message: str | None = None, **kwargs: Any) -> None:
+        """Send one of carepay's e-mails (called on commit)."""
+        send_mail(
+            subject, message, carepay_settings.FROM_EMAIL, recipient_list,
+            html_message=html_message, **kwargs,
+        )
+
+    # -- links -------------------------------------------------------------------
+    def build_absolute_uri(self, path: str, request: HttpRequest | None = None) -> str:
+        """Make ``path`` absolute (uses the request, else the path as is)."""
+        if request is not None:
+            return request.build_absolute_uri(path)
+        return path
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> type[DefaultCarepayAdapter]:
+    return import_string(path)  # type: ignore[no-any-return]
+
+
+def get_adapter() -> DefaultCarepayAdapter:
+    """An instance of the configured adapter class."""
+    return _load(carepay_settings.ADAPTER)()

@@ -1,0 +1,189 @@
+"""The payment backend contract and the typed results backends return.
+
+A backend talks to its provider and reports what the provider said. It never saves a
+model and never calls a transition: :mod:`django_carepay.services` decides what a
+report means for the invoice, the payment and the ledger.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core import checks
+
+from ..money import validate_currency
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from ..models import Invoice, Payment
+
+
+class UpdateKind(enum.StrEnum):
+    """What a provider reported about a payment."""
+
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderUpdate:
+    """One fact a provider reported, normalized.
+
+    ``amount`` is what the provider says moved (received for ``succeeded``, handed
+    back for ``refunded``), in ``currency``; ``transaction_reference`` is the
+    provider's id of that movement (a charge or refund id) and keys the ledger row.
+    """
+
+    backend: str
+    kind: UpdateKind
+    provider_reference: str = ""
+    payment_public_id: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    transaction_reference: str = ""
+    failure_code: str = ""
+    failure_message: str = ""
+    event_id: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentAction:
+    """What the payer's browser should do next to pay.
+
+    ``kind`` is ``"render"`` (show ``template`` with ``context`` on our page, e.g. the
+    Stripe Payment Element), ``"redirect"`` (send the payer to ``url``) or
+    ``"instructions"`` (show offline payment instructions).
+    """
+
+    kind: str
+    template: str = ""
+    context: Mapping[str, Any] = field(default_factory=dict)
+    url: str = ""
+    provider_reference: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundResult:
+    """The provider's answer to a refund request."""
+
+    status: str  # "succeeded" | "pending" | "failed"
+    amount: Decimal
+    currency: str
+    provider_reference: str = ""
+    failure_message: str = ""
+
+
+class BasePaymentBackend:
+    """Base class of every payment backend.
+
+    Configured in ``CAREPAY["BACKENDS"]`` as ``{"BACKEND": dotted path, "OPTIONS":
+    {...}}``. Common options: ``label`` (shown to people), ``currencies`` and
+    ``countries`` (lists of ISO codes this backend serves; empty means all).
+    """
+
+    #: The payer pays online through a provider (card, wallet).
+    online: bool = False
+    #: Staff record money received in person (cash, card terminal, cheque).
+    staff_entry: bool = False
+    #: The payer submits a payment that staff approve or reject (bank transfer).
+    requires_approval: bool = False
+    supports_refunds: bool = False
+    supports_partial_refunds: bool = False
+    has_webhooks: bool = False
+
+    #: Option names this backend accepts, beside the common ones.
+    option_names: frozenset[str] = frozenset()
+    common_option_names = frozenset({"label", "currencies", "countries"})
+
+    def __init__(self, alias: str, params: Mapping[str, Any]) -> None:
+        self.alias = alias
+        self.params = params
+        self.options: dict[str, Any] = dict(params.get("OPTIONS") or {})
+        self.label: str = str(self.options.get("label") or alias)
+        self.currencies = frozenset(c.upper() for c in self.options.get("currencies") or ())
+        self.countries = frozenset(c.upper() for c in self.options.get("countries") or ())
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.alias!r}>"
+
+    # -- availability ----------------------------------------------------------------
+    def is_available(self, invoice: Invoice, country: str | None = None) -> bool:
+        """Whether this backend can take ``invoice`` (currency, then payer's country)."""
+        if self.currencies and invoice.currency.upper() not in self.currencies:
+            return False
+        if self.countries:
+            where = (country or invoice.billing_country or "").upper()
+            if where not in self.countries:
+                return False
+        return True
+
+    # -- provider calls (override what the backend supports) ---------------------------
+    def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
+        """Begin an online payment; return what the payer's browser should do."""
+        raise NotImplementedError(f"{type(self).__name__} does not take online payments.")
+
+    def sync(self, payment: Payment) -> ProviderUpdate | None:
+        """Ask the provider for the payment's real state (return pages call this)."""
+        return None
+
+    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
+        """Hand ``amount`` of ``payment`` back to the payer."""
+        raise NotImplementedError(f"{type(self).__name__} does not support refunds.")
+
+    def cancel(self, payment: Payment) -> None:
+        """Cancel an unfinished payment at the provider (no-op by default)."""
+
+    def verify_webhook(self, request: HttpRequest) -> None:
+        """Raise :class:`~django_carepay.exceptions.WebhookVerificationError` unless the
+        delivery is authentic."""
+        raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
+
+    def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
+                                                           list[ProviderUpdate]]:
+        """Return ``(event_id, event_type, payload, updates)`` for a verified delivery."""
+        raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
+
+    # -- configuration checks ---------------------------------------------------------
+    def check_deploy(self) -> list[checks.CheckMessage]:
+        """Messages for ``manage.py check --deploy`` only."""
+        return []
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        """System-check messages about this backend's configuration."""
+        messages: list[checks.CheckMessage] = []
+        allowed = self.common_option_names | self.option_names
+        unknown = sorted(set(self.options) - allowed)
+        if unknown:
+            messages.append(checks.Error(
+                f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS'] has unknown option(s) "
+                f"{', '.join(unknown)}.",
+                hint=f"{type(self).__name__} accepts: {', '.join(sorted(allowed))}.",
+                id="carepay.E003",
+            ))
+        for code in self.currencies:
+            try:
+                validate_currency(code)
+            except ValueError as exc:
+                messages.append(checks.Error(
+                    f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']['currencies']: {exc}",
+                    id="carepay.E004",
+                ))
+        for key in ("currencies", "countries"):
+            value = self.options.get(key)
+            if value is not None and (isinstance(value, str) or not isinstance(value, Iterable)):
+                messages.append(checks.Error(
+                    f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS'][{key!r}] must be a list "
+                    f"of codes, not {value!r}.",
+                    id="carepay.E004",
+                ))
+        return messages

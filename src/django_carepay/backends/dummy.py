@@ -1,0 +1,69 @@
+"""A provider that always answers as configured — for tests and the demo only.
+
+Never configure it in production: it confirms payments without any provider.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core import checks
+from django.utils.crypto import get_random_string
+
+from ..models import Payment
+from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+class DummyBackend(BasePaymentBackend):
+    """An "online" backend whose provider is this module.
+
+    Options: ``outcome`` (``"succeeded"`` default, ``"failed"``, ``"processing"``):
+    what :meth:`sync` reports; ``label``, ``currencies``, ``countries``.
+    """
+
+    online = True
+    supports_refunds = True
+    supports_partial_refunds = True
+    option_names = frozenset({"outcome"})
+
+    def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
+        reference = payment.provider_reference or f"dummy_{get_random_string(16)}"
+        return PaymentAction(
+            kind="render", template="carepay/backends/dummy.html",
+            context={"payment": payment}, provider_reference=reference,
+        )
+
+    def sync(self, payment: Payment) -> ProviderUpdate | None:
+        outcome = UpdateKind(self.options.get("outcome", "succeeded"))
+        return ProviderUpdate(
+            backend=self.alias, kind=outcome, provider_reference=payment.provider_reference,
+            payment_public_id=str(payment.public_id),
+            amount=payment.amount if outcome == UpdateKind.SUCCEEDED else None,
+            currency=payment.currency,
+            transaction_reference=f"dummy_ch_{payment.public_id.hex}"
+            if outcome == UpdateKind.SUCCEEDED else "",
+            failure_code="card_declined" if outcome == UpdateKind.FAILED else "",
+            failure_message="Your card was declined." if outcome == UpdateKind.FAILED else "",
+        )
+
+    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
+        return RefundResult(
+            status="succeeded", amount=amount, currency=payment.currency,
+            provider_reference=f"dummy_re_{uuid.uuid5(uuid.NAMESPACE_OID, idempotency_key).hex}",
+        )
+
+    def check(self, **kwargs: object) -> list[checks.CheckMessage]:
+        messages = super().check(**kwargs)
+        outcome = self.options.get("outcome", "succeeded")
+        if outcome not in {"succeeded", "failed", "processing"}:
+            messages.append(checks.Error(
+                f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']['outcome'] is {outcome!r}; "
+                "use 'succeeded', 'failed' or 'processing'.",
+                id="carepay.E004",
+            ))
+        return messages

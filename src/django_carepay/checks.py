@@ -1,0 +1,72 @@
+"""System checks: ``manage.py check`` reports configuration mistakes before money moves.
+
+Ids are stable: ``carepay.E001`` unknown/unimportable backend class, ``E002`` a
+``BACKENDS`` entry that is not a dict, ``E003`` unknown option, ``E004`` bad option
+value, ``E005`` bad ``DEFAULT_CURRENCY``, ``E006`` bad adapter; backends add their own
+(``E01x``/``W01x`` for Stripe).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from .conf import carepay_settings
+
+
+@checks.register("carepay")
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from .backends import _build
+    from .money import validate_currency
+
+    messages: list[checks.CheckMessage] = []
+    try:
+        validate_currency(carepay_settings.DEFAULT_CURRENCY)
+    except ValueError as exc:
+        messages.append(checks.Error(f"CAREPAY['DEFAULT_CURRENCY']: {exc}", id="carepay.E005"))
+    try:
+        import_string(carepay_settings.ADAPTER)
+    except ImportError as exc:
+        messages.append(checks.Error(
+            f"CAREPAY['ADAPTER'] = {carepay_settings.ADAPTER!r} could not be imported: {exc}",
+            id="carepay.E006",
+        ))
+    backends = carepay_settings.BACKENDS
+    if not isinstance(backends, dict):
+        return [*messages, checks.Error("CAREPAY['BACKENDS'] must be a dict of aliases.",
+                                        id="carepay.E002")]
+    for alias, params in backends.items():
+        if not isinstance(params, dict):
+            messages.append(checks.Error(
+                f"CAREPAY['BACKENDS'][{alias!r}] must be a dict with 'BACKEND' and "
+                "'OPTIONS'.", id="carepay.E002",
+            ))
+            continue
+        try:
+            backend = _build(alias, params)
+        except ImproperlyConfigured as exc:
+            messages.append(checks.Error(str(exc), id="carepay.E001"))
+            continue
+        messages.extend(backend.check(**kwargs))
+    return messages
+
+
+@checks.register("carepay", deploy=True)
+def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Deploy-only checks (``manage.py check --deploy``) that backends define."""
+    from .backends import _build
+
+    messages: list[checks.CheckMessage] = []
+    backends = carepay_settings.BACKENDS
+    if not isinstance(backends, dict):
+        return messages
+    for alias, params in backends.items():
+        try:
+            backend = _build(alias, params)
+        except (ImproperlyConfigured, AttributeError, TypeError):
+            continue  # reported by check_settings
+        messages.extend(backend.check_deploy())
+    return messages

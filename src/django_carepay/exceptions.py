@@ -1,0 +1,77 @@
+"""Every refusal carepay makes is a :class:`CarepayError` subclass.
+
+Configuration problems are :class:`~django.core.exceptions.ImproperlyConfigured`
+subclasses instead, kept outside the root so nothing catches them by accident; a
+webhook whose signature does not verify is a
+:class:`~django.core.exceptions.SuspiciousOperation` subclass, which Django answers
+with a 400.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+
+
+class CarepayError(Exception):
+    """The root of every error carepay raises for a request it refuses."""
+
+
+class InvalidAmount(CarepayError, ValueError):
+    """An amount is zero, negative, too precise for its currency, or too large."""
+
+
+class InvalidCurrency(CarepayError, ValueError):
+    """A currency code is not ISO 4217, or does not match the invoice's."""
+
+
+class InvalidState(CarepayError):
+    """The invoice or payment is not in a state that allows what was asked."""
+
+
+class AlreadyDecided(InvalidState):
+    """A payment awaiting approval was already approved or rejected."""
+
+
+class PermissionRefused(CarepayError, PermissionError):
+    """The acting user may not do this (e.g. approve a payment they submitted)."""
+
+
+class UnknownBackend(CarepayError, KeyError):
+    """No payment backend is configured under that alias."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class BackendNotAvailable(CarepayError):
+    """The backend exists but cannot take this invoice (currency, country, kind)."""
+
+
+class ProviderError(CarepayError):
+    """The payment provider refused a request or could not be reached."""
+
+    def __init__(self, message: str, *, code: str = "", backend: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.backend = backend
+
+
+class ProviderMismatch(CarepayError):
+    """A provider reported money that cannot be credited as is (unknown payment,
+    wrong currency, a refund larger than what was received). Stored and flagged."""
+
+
+class InvalidLink(CarepayError):
+    """A payment link is forged, malformed or expired."""
+
+
+class CarepayConfigurationError(ImproperlyConfigured):
+    """A ``CAREPAY`` setting is missing or wrong; the message names the setting."""
+
+
+class MissingDependency(CarepayConfigurationError):
+    """An optional dependency is not installed; the message names the pip extra."""
+
+
+class WebhookVerificationError(SuspiciousOperation):
+    """A webhook delivery could not be verified (signature, timestamp, body)."""

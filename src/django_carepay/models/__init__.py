@@ -1,0 +1,20 @@
+"""carepay's models: invoices, payments, the ledger, webhook events, sequences."""
+
+from .invoice import Invoice, InvoiceLine, InvoiceQuerySet
+from .ledger import LedgerImmutable, Transaction, TransactionQuerySet
+from .payment import Payment, PaymentQuerySet
+from .sequence import InvoiceSequence
+from .webhook import WebhookEvent
+
+__all__ = [
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceQuerySet",
+    "InvoiceSequence",
+    "LedgerImmutable",
+    "Payment",
+    "PaymentQuerySet",
+    "Transaction",
+    "TransactionQuerySet",
+    "WebhookEvent",
+]

@@ -1,0 +1,245 @@
+"""Invoices and their lines."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .fields import MoneyField
+
+if TYPE_CHECKING:
+    from .payment import Payment  # noqa: F401
+
+
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
+    """Selectors for invoices."""
+
+    def for_subject(self, obj: models.Model) -> InvoiceQuerySet:
+        """Invoices billing the host object ``obj``."""
+        return self.filter(
+            subject_content_type=ContentType.objects.get_for_model(obj),
+            subject_object_id=str(obj.pk),
+        )
+
+    def collectible(self) -> InvoiceQuerySet:
+        """Issued invoices that still expect money (open or overdue)."""
+        return self.filter(status__in=Invoice.COLLECTIBLE)
+
+    def overdue_candidates(self, today) -> InvoiceQuerySet:  # type: ignore[no-untyped-def]
+        """Open invoices whose due date is before ``today``."""
+        return self.filter(status=Invoice.Status.OPEN, due_date__lt=today)
+
+    def needing_refund(self) -> InvoiceQuerySet:
+        """Invoices that received more than they were for (payments raced)."""
+        return self.filter(
+            amount_paid__gt=models.F("total") + models.F("amount_refunded"),
+        )
+
+
+class Invoice(ConcurrentTransitionMixin, models.Model):
+    """A bill for something in the host's domain.
+
+    Drafts are editable and have no number. :func:`~django_carepay.services.issue_invoice`
+    gives the invoice its number, freezes its lines and billing snapshot, and opens it
+    for payment. ``amount_paid`` and ``amount_refunded`` are totals of the ledger
+    (:class:`~django_carepay.models.Transaction`) kept on the row by the services, which
+    update them under the same row lock that writes the ledger.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        OVERDUE = "overdue", _("Overdue")
+        PAID = "paid", _("Paid")
+        VOID = "void", _("Void")
+        UNCOLLECTIBLE = "uncollectible", _("Uncollectible")
+        REFUNDED = "refunded", _("Refunded")
+
+    #: States in which the invoice expects money.
+    COLLECTIBLE = (Status.OPEN, Status.OVERDUE)
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(
+        _("number"), max_length=64, unique=True, null=True, blank=True, editable=False,
+        help_text=_("Given when the invoice is issued; drafts have none."),
+    )
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT,
+        protected=True, db_index=True,
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="carepay_invoices",
+    )
+
+    # Billing snapshot, frozen when the invoice is issued.
+    billing_name = models.CharField(_("billing name"), max_length=200, blank=True)
+    billing_email = models.EmailField(_("billing e-mail"), blank=True)
+    billing_address = models.TextField(_("billing address"), blank=True)
+    billing_country = models.CharField(_("billing country"), max_length=2, blank=True)
+    billing_tax_id = models.CharField(_("billing tax id"), max_length=64, blank=True)
+
+    # The host object this invoice bills for (an appointment, a sign-up, a lesson).
+    subject_content_type = models.ForeignKey(
+        ContentType, verbose_name=_("subject type"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    subject_object_id = models.CharField(_("subject id"), max_length=64, blank=True)
+    subject = GenericForeignKey("subject_content_type", "subject_object_id")
+
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    closed_at = models.DateTimeField(
+        _("closed at"), null=True, blank=True,
+        help_text=_("When the invoice was voided or written off."),
+    )
+    close_reason = models.TextField(_("close reason"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+
+    subtotal = MoneyField(_("subtotal"))
+    tax = MoneyField(_("tax"))
+    total = MoneyField(_("total"))
+    amount_paid = MoneyField(_("amount paid"))
+    amount_refunded = MoneyField(_("amount refunded"))
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["subject_content_type", "subject_object_id"],
+                name="carepay_invoice_subject",
+            ),
+            models.Index(fields=["status", "due_date"], name="carepay_invoice_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_refunded__gte=0)
+                & Q(amount_refunded__lte=models.F("amount_paid")),
+                name="carepay_invoice_amounts_valid",
+            ),
+        ]
+        permissions = [
+            ("void_invoice", _("Can void and write off invoices")),
+            ("view_dashboard", _("Can view the billing dashboard")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("Draft invoice %(id)s") % {"id": self.pk}
+
+    # -- derived amounts ---------------------------------------------------------
+    @property
+    def net_paid(self) -> Decimal:
+        """Money received and kept: charges less refunds."""
+        return self.amount_paid - self.amount_refunded
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the payer still owes; negative when the invoice was overpaid.
+
+        On a settled or closed invoice a refund is a concession, not a new debt, so
+        only an overpayment (a negative figure) is shown there.
+        """
+        outstanding = self.total - self.net_paid
+        if self.status in (self.Status.DRAFT, *self.COLLECTIBLE):
+            return outstanding
+        return min(outstanding, Decimal(0))
+
+    @property
+    def is_payable(self) -> bool:
+        """Whether a payer can pay this invoice now."""
+        return self.status in self.COLLECTIBLE and self.amount_due > 0
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def subject_model(self) -> type[models.Model]:
+        """The class signals are sent with: the subject's model, else ``Invoice``."""
+        if self.subject_content_type_id:
+            model = ContentType.objects.get_for_id(self.subject_content_type_id).model_class()
+            if model is not None:
+                return model
+        return Invoice
+
+    # -- transitions (state only; services do the rest) ---------------------------
+    @transition(field=status, source=Status.DRAFT, target=Status.OPEN)
+    def _issue(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.OPEN, Status.OVERDUE], target=Status.PAID)
+    def _settle(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.OPEN, target=Status.OVERDUE)
+    def _mark_overdue(self) -> None:
+        pass
+
+    def _nothing_received(self) -> bool:
+        return self.amount_paid == 0
+
+    @transition(
+        field=status, source=[Status.DRAFT, Status.OPEN, Status.OVERDUE], target=Status.VOID,
+        conditions=[_nothing_received],
+    )
+    def _void(self) -> None:
+        pass
+
+    @transition(
+        field=status, source=[Status.OPEN, Status.OVERDUE], target=Status.UNCOLLECTIBLE,
+    )
+    def _write_off(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.PAID, target=Status.REFUNDED)
+    def _mark_refunded(self) -> None:
+        pass
+
+
+class InvoiceLine(models.Model):
+    """One line of an invoice. Frozen once the invoice is issued."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3,
+                                   default=Decimal(1))
+    unit_price = MoneyField(_("unit price"))
+    tax_rate = models.DecimalField(
+        _("tax rate"), max_digits=6, decimal_places=3, default=Decimal(0),
+        help_text=_("Percent, e.g. 20 for 20% VAT."),
+    )
+    service_date = models.DateField(_("service date"), null=True, blank=True)
+    provider_name = models.CharField(_("provider"), max_length=200, blank=True)
+    line_total = MoneyField(_("line total"), help_text=_("Quantity × unit price, before tax."))
+    tax_amount = MoneyField(_("tax amount"))
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.description

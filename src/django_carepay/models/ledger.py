@@ -1,0 +1,100 @@
+"""The ledger: an append-only record of money that moved."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .fields import MoneyField
+from .invoice import Invoice
+from .payment import Payment
+
+
+class LedgerImmutable(Exception):
+    """Raised when code tries to change or delete a ledger row."""
+
+
+class TransactionQuerySet(models.QuerySet["Transaction"]):
+    """Ledger rows can be added, never updated or deleted."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise LedgerImmutable(
+            "Ledger rows are append-only; record a new refund or adjustment instead."
+        )
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise LedgerImmutable("Ledger rows are append-only and cannot be deleted.")
+
+    def charges(self) -> TransactionQuerySet:
+        return self.filter(kind=Transaction.Kind.CHARGE)
+
+    def refunds(self) -> TransactionQuerySet:
+        return self.filter(kind=Transaction.Kind.REFUND)
+
+
+class Transaction(models.Model):
+    """One movement of money: a ``charge`` received or a ``refund`` handed back.
+
+    Amounts are always positive; ``kind`` gives the direction. When the provider
+    gives the movement an id (a charge ``ch_…`` or refund ``re_…``), it is stored in
+    ``provider_reference``, unique per backend: the same movement reported twice (a
+    webhook and the return page, or ``charge.refunded`` and ``refund.updated``) can
+    only ever be written once.
+    """
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", _("Charge")
+        REFUND = "refund", _("Refund")
+
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount = MoneyField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    backend = models.CharField(_("backend"), max_length=64)
+    provider_reference = models.CharField(
+        _("provider reference"), max_length=255, null=True, blank=True,
+        help_text=_("The provider's id for this movement (charge or refund id)."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = TransactionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ledger transaction")
+        verbose_name_plural = _("ledger")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # NULLs are distinct on every backend Django supports, so manual entries
+            # without a provider id never collide.
+            models.UniqueConstraint(
+                fields=["backend", "provider_reference"], name="carepay_ledger_provider_ref_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="carepay_ledger_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerImmutable(
+                "Ledger rows are append-only; record a new refund or adjustment instead."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        raise LedgerImmutable("Ledger rows are append-only and cannot be deleted.")

@@ -1,0 +1,171 @@
+"""Payments: one attempt to pay an invoice through one backend."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .fields import MoneyField
+from .invoice import Invoice
+
+
+class PaymentQuerySet(models.QuerySet["Payment"]):
+    """Selectors for payments."""
+
+    def awaiting_approval(self) -> PaymentQuerySet:
+        """Submitted payments waiting for staff, oldest first."""
+        return self.filter(status=Payment.Status.AWAITING_APPROVAL).order_by("created_at", "id")
+
+    def received(self) -> PaymentQuerySet:
+        """Payments whose money was received (possibly refunded since)."""
+        return self.filter(status__in=Payment.RECEIVED)
+
+
+class Payment(ConcurrentTransitionMixin, models.Model):
+    """One attempt to pay an invoice through one backend (alias).
+
+    Its status follows the provider (``pending`` → ``processing`` → ``succeeded``) or
+    the staff's decision (``awaiting_approval`` → ``succeeded`` | ``failed``). Money
+    received or handed back is recorded in the ledger, never only here.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSING = "processing", _("Processing")
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+
+    #: States in which money was received (and may be refunded).
+    RECEIVED = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+    #: States in which the payment is still in flight.
+    IN_FLIGHT = (Status.PENDING, Status.PROCESSING, Status.AWAITING_APPROVAL)
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="payments"
+    )
+    backend = models.CharField(_("backend"), max_length=64, db_index=True)
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING,
+        protected=True, db_index=True,
+    )
+    amount = MoneyField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    amount_received = MoneyField(
+        _("amount received"), help_text=_("Ledger charges for this payment.")
+    )
+    amount_refunded = MoneyField(_("amount refunded"))
+    provider_reference = models.CharField(
+        _("provider reference"), max_length=255, blank=True,
+        help_text=_("The provider's id for this payment, e.g. a Stripe PaymentIntent pi_…"),
+    )
+    reference = models.CharField(
+        _("reference"), max_length=255, blank=True,
+        help_text=_("The payer's or staff's reference, e.g. a bank transfer reference."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_notes = models.TextField(_("decision notes"), blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=100, blank=True)
+    failure_message = models.TextField(_("failure message"), blank=True)
+    idempotency_key = models.UUIDField(
+        _("idempotency key"), default=uuid.uuid4, unique=True, editable=False
+    )
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    succeeded_at = models.DateTimeField(_("succeeded at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["backend", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="carepay_payment_provider_ref_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(amount_received__gte=0)
+                & Q(amount_refunded__gte=0) & Q(amount_refunded__lte=models.F("amount_received")),
+                name="carepay_payment_amounts_valid",
+            ),
+        ]
+        permissions = [
+            ("record_payment", _("Can record manual payments")),
+            ("approve_payment", _("Can approve or reject submitted payments")),
+            ("refund_payment", _("Can refund payments")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backend} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        """What may still be refunded: received and not yet handed back."""
+        if self.status not in (self.Status.SUCCEEDED, self.Status.PARTIALLY_REFUNDED):
+            return Decimal(0)
+        return self.amount_received - self.amount_refunded
+
+    # -- transitions (state only; services do the rest) ---------------------------
+    @transition(field=status, source=Status.PENDING, target=Status.PROCESSING)
+    def _mark_processing(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.PENDING, target=Status.AWAITING_APPROVAL)
+    def _submit(self) -> None:
+        pass
+
+    # Money a provider confirms is recorded even after we marked the attempt failed
+    # or cancelled (a declined card then a good one on the same PaymentIntent).
+    @transition(
+        field=status,
+        source=[Status.PENDING, Status.PROCESSING, Status.AWAITING_APPROVAL,
+                Status.FAILED, Status.CANCELLED],
+        target=Status.SUCCEEDED,
+    )
+    def _succeed(self) -> None:
+        pass
+
+    @transition(
+        field=status, source=[Status.PENDING, Status.PROCESSING, Status.AWAITING_APPROVAL],
+        target=Status.FAILED,
+    )
+    def _fail(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.PENDING, Status.PROCESSING],
+                target=Status.CANCELLED)
+    def _cancel(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.SUCCEEDED, Status.PARTIALLY_REFUNDED],
+                target=Status.PARTIALLY_REFUNDED)
+    def _refund_partially(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.SUCCEEDED, Status.PARTIALLY_REFUNDED],
+                target=Status.REFUNDED)
+    def _refund_fully(self) -> None:
+        pass

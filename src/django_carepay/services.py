@@ -1,0 +1,811 @@
+"""The only code that changes billing state.
+
+Every function here runs in one database transaction, locks the rows it changes,
+writes the ledger, applies the state machines' transitions, and sends carepay's
+signals inside that transaction after the new state is saved. A refusal raises a
+:class:`~django_carepay.exceptions.CarepayError` subclass whose message says what was
+wrong, and changes nothing.
+
+Locking rule: the invoice's row lock guards the invoice, its payments and its ledger
+rows. Every service that changes any of them takes that one lock first, so two
+services never wait on each other in opposite orders.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.db import IntegrityError, connection, models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from . import signals
+from .adapter import get_adapter
+from .backends import BasePaymentBackend, ProviderUpdate, UpdateKind, get_backend
+from .conf import carepay_settings
+from .exceptions import (
+    AlreadyDecided,
+    BackendNotAvailable,
+    CarepayError,
+    InvalidAmount,
+    InvalidLink,
+    InvalidState,
+    PermissionRefused,
+    ProviderError,
+    ProviderMismatch,
+)
+from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction
+from .money import currency_exponent, quantize, to_decimal, validate_currency
+
+logger = logging.getLogger("django_carepay")
+
+__all__ = [
+    "add_line",
+    "approve_payment",
+    "apply_provider_update",
+    "cancel_payment",
+    "create_invoice",
+    "issue_invoice",
+    "mark_overdue",
+    "payment_link",
+    "record_payment",
+    "refund_payment",
+    "reject_payment",
+    "resolve_payment_link",
+    "start_payment",
+    "submit_transfer",
+    "void_invoice",
+    "write_off_invoice",
+]
+
+BILLING_FIELDS = ("name", "email", "address", "country", "tax_id")
+PAYMENT_LINK_SALT = "django_carepay.payment_link"
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+def _send(signal: Any, invoice: Invoice, **kwargs: Any) -> None:
+    signal.send(sender=invoice.subject_model, invoice=invoice, **kwargs)
+
+
+def _lock_invoice(invoice: Invoice | int) -> Invoice:
+    pk = invoice.pk if isinstance(invoice, Invoice) else invoice
+    if pk is None:
+        raise InvalidState("The invoice has not been saved; create it with create_invoice().")
+    return Invoice.objects.select_for_update().get(pk=pk)
+
+
+def _lock_payment(payment: Payment) -> tuple[Payment, Invoice]:
+    """Fetch ``payment`` with its invoice, holding the invoice's lock (one query)."""
+    qs = Payment.objects.select_related("invoice")
+    if connection.features.has_select_for_update_of:
+        qs = qs.select_for_update(of=("invoice",))
+    else:
+        qs = qs.select_for_update()
+    locked = qs.get(pk=payment.pk)
+    return locked, locked.invoice
+
+
+def _copy_state(target: models.Model | None, source: models.Model) -> None:
+    """Bring the caller's instance up to date without another query."""
+    if target is None or target is source:
+        return
+    for f in source._meta.concrete_fields:
+        target.__dict__[f.attname] = source.__dict__[f.attname]
+    if hasattr(target, "_update_initial_state"):
+        target._update_initial_state()
+
+
+def _describe(invoice: Invoice) -> str:
+    return f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}"
+
+
+def _require_collectible(invoice: Invoice) -> None:
+    if invoice.status not in Invoice.COLLECTIBLE:
+        status = invoice.get_status_display().lower()
+        raise InvalidState(
+            f"{_describe(invoice)} is {status}; payments can only be taken on open or "
+            "overdue invoices."
+        )
+    if invoice.amount_due <= 0:
+        raise InvalidState(f"{_describe(invoice)} has nothing left to pay.")
+
+
+def _staff_amount(invoice: Invoice, amount: object | None) -> Decimal:
+    """An amount staff or a payer typed: positive, exact, at most the amount due."""
+    due = invoice.amount_due
+    if amount is None:
+        return due
+    value = quantize(amount, invoice.currency)
+    if value > due:
+        raise InvalidAmount(
+            f"{value} {invoice.currency} is more than the {due} {invoice.currency} due on "
+            f"{_describe(invoice)}; enter at most {due}."
+        )
+    return value
+
+
+def _backend(alias: str) -> BasePaymentBackend:
+    return get_backend(alias)
+
+
+def _require_available(backend: BasePaymentBackend, invoice: Invoice,
+                       country: str | None = None) -> None:
+    if not backend.is_available(invoice, country=country):
+        raise BackendNotAvailable(
+            f"Payment method {backend.alias!r} ({backend.label}) is not available for "
+            f"{_describe(invoice)} ({invoice.currency}"
+            + (f", {country or invoice.billing_country}" if backend.countries else "")
+            + ")."
+        )
+
+
+def _round(value: Decimal, currency: str) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
+
+
+def _recompute_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
+    subtotal = Decimal(0)
+    tax = Decimal(0)
+    for line in lines:
+        subtotal += line.line_total
+        tax += line.tax_amount
+    invoice.subtotal = subtotal
+    invoice.tax = tax
+    invoice.total = subtotal + tax
+
+
+def _transition(obj: Any, method_name: str, message: str) -> None:
+    try:
+        getattr(obj, method_name)()
+    except TransitionNotAllowed:
+        raise InvalidState(message) from None
+
+
+def _already_in_ledger(backend: str, provider_reference: str | None) -> bool:
+    return bool(provider_reference) and Transaction.objects.filter(
+        backend=backend, provider_reference=provider_reference
+    ).exists()
+
+
+def _apply_charge(invoice: Invoice, payment: Payment, amount: Decimal, *, by: Any,
+                  provider_reference: str | None = None, note: str = "") -> Transaction:
+    """Apply money received to ``payment`` and ``invoice`` (both under the invoice lock)
+    and return the ledger charge to save once the payment has been saved."""
+    if payment.status != Payment.Status.SUCCEEDED:
+        payment._succeed()
+        payment.succeeded_at = timezone.now()
+    payment.amount_received += amount
+    invoice.amount_paid += amount
+    return Transaction(
+        invoice=invoice, kind=Transaction.Kind.CHARGE, amount=amount,
+        currency=payment.currency, backend=payment.backend,
+        provider_reference=provider_reference or None, created_by=by, note=note,
+    )
+
+
+def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
+    payment.save()
+    txn.payment = payment
+    txn.save(force_insert=True)
+    invoice.save()
+
+
+def _settle_if_paid(invoice: Invoice) -> bool:
+    if invoice.status in Invoice.COLLECTIBLE and invoice.net_paid >= invoice.total:
+        invoice._settle()
+        invoice.paid_at = timezone.now()
+        return True
+    return False
+
+
+def _announce_charge(invoice: Invoice, payment: Payment, txn: Transaction, *, by: Any,
+                     settled: bool) -> None:
+    _send(signals.payment_succeeded, invoice, payment=payment, transaction=txn, by=by)
+    if settled:
+        _send(signals.invoice_paid, invoice, payment=payment, transaction=txn, by=by)
+
+
+def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
+                 unit_price: object, tax_rate: object = 0, service_date: date | None = None,
+                 provider_name: str = "", metadata: Mapping[str, Any] | None = None,
+                 position: int = 0) -> InvoiceLine:
+    description = (description or "").strip()
+    if not description:
+        raise CarepayError("A line needs a description, e.g. 'GP consultation'.")
+    qty = to_decimal(quantity)
+    if qty <= 0 or qty != qty.quantize(Decimal("0.001")):
+        raise InvalidAmount(f"Quantity {quantity!r} must be positive, with at most 3 decimals.")
+    price = quantize(unit_price, invoice.currency, allow_zero=True)
+    rate = to_decimal(tax_rate)
+    if not Decimal(0) <= rate <= Decimal(100) or rate != rate.quantize(Decimal("0.001")):
+        raise InvalidAmount(f"Tax rate {tax_rate!r} must be a percentage between 0 and 100.")
+    line_total = _round(qty * price, invoice.currency)
+    return InvoiceLine(
+        invoice=invoice, position=position, description=description, quantity=qty,
+        unit_price=price, tax_rate=rate, service_date=service_date,
+        provider_name=provider_name, line_total=line_total,
+        tax_amount=_round(line_total * rate / 100, invoice.currency),
+        metadata=dict(metadata or {}),
+    )
+
+
+# -- invoices --------------------------------------------------------------------------
+
+def create_invoice(*, customer: Any = None, subject: models.Model | None = None,
+                   currency: str | None = None, lines: Iterable[Mapping[str, Any]] = (),
+                   due_date: date | None = None, billing: Mapping[str, str] | None = None,
+                   metadata: Mapping[str, Any] | None = None, notes: str = "") -> Invoice:
+    """Create a draft invoice, optionally for a host object (``subject``) with lines.
+
+    ``lines`` holds dicts of :func:`add_line`'s keyword arguments; ``billing`` may give
+    ``name``, ``email``, ``address``, ``country`` and ``tax_id`` (blanks are filled from
+    the adapter when the invoice is issued).
+    """
+    code = validate_currency(currency or carepay_settings.DEFAULT_CURRENCY)
+    billing = dict(billing or {})
+    unknown = sorted(set(billing) - set(BILLING_FIELDS))
+    if unknown:
+        raise CarepayError(
+            f"Unknown billing field(s) {', '.join(unknown)}; use {', '.join(BILLING_FIELDS)}."
+        )
+    if subject is not None and subject.pk is None:
+        raise CarepayError("The subject must be saved before it can be invoiced.")
+    with transaction.atomic():
+        invoice = Invoice(
+            currency=code, customer=customer, due_date=due_date,
+            metadata=dict(metadata or {}), notes=notes,
+            **{f"billing_{k}": (v or "").strip() for k, v in billing.items()},
+        )
+        if invoice.billing_country:
+            invoice.billing_country = invoice.billing_country.upper()
+        if subject is not None:
+            invoice.subject_content_type = ContentType.objects.get_for_model(subject)
+            invoice.subject_object_id = str(subject.pk)
+        line_objs = [
+            _line_values(invoice, position=i, **dict(spec)) for i, spec in enumerate(lines)
+        ]
+        _recompute_totals(invoice, line_objs)
+        invoice.save(force_insert=True)
+        if line_objs:
+            InvoiceLine.objects.bulk_create(line_objs)
+    return invoice
+
+
+def add_line(invoice: Invoice, *, description: str, quantity: object = 1,
+             unit_price: object, tax_rate: object = 0, service_date: date | None = None,
+             provider_name: str = "", metadata: Mapping[str, Any] | None = None) -> InvoiceLine:
+    """Add a line to a draft invoice and update its totals."""
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        if not locked.is_editable:
+            raise InvalidState(f"{_describe(locked)} is issued; its lines are frozen.")
+        existing = list(locked.lines.all())
+        line = _line_values(
+            locked, description=description, quantity=quantity, unit_price=unit_price,
+            tax_rate=tax_rate, service_date=service_date, provider_name=provider_name,
+            metadata=metadata, position=len(existing),
+        )
+        line.save(force_insert=True)
+        _recompute_totals(locked, [*existing, line])
+        locked.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+    _copy_state(invoice, locked)
+    return line
+
+
+def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False) -> Invoice:
+    """Issue a draft: give it the next number of its series, freeze its lines and
+    billing snapshot, set its due date, and open it for payment."""
+    adapter = get_adapter()
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        if locked.status != Invoice.Status.DRAFT:
+            raise InvalidState(
+                f"{_describe(locked)} is {locked.get_status_display().lower()}; only drafts "
+                "can be issued."
+            )
+        lines = list(locked.lines.all())
+        if not lines:
+            raise InvalidState(f"{_describe(locked)} has no lines; add one before issuing.")
+        _recompute_totals(locked, lines)
+        if locked.total <= 0:
+            raise InvalidAmount(
+                f"{_describe(locked)} totals {locked.total}; an invoice must be for more than 0."
+            )
+        for field, value in adapter.billing_details(locked).items():
+            if not getattr(locked, field, None) and value:
+                setattr(locked, field, value)
+        now = timezone.now()
+        today = timezone.localdate(now)
+        if locked.due_date is None:
+            locked.due_date = today + timedelta(days=carepay_settings.PAYMENT_TERMS_DAYS)
+        prefix = adapter.invoice_number_prefix(locked)
+        seq = InvoiceSequence.next_value(prefix, today.year)
+        locked.number = adapter.format_invoice_number(
+            locked, prefix=prefix, year=today.year, seq=seq
+        )
+        locked.issued_at = now
+        locked._issue()
+        locked.save()
+        _send(signals.invoice_issued, locked, by=by)
+        if send_email:
+            from .emails import send_invoice_email
+
+            transaction.on_commit(lambda: send_invoice_email(locked.pk))
+    _copy_state(invoice, locked)
+    return locked
+
+
+def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoice:
+    """Void an invoice that has received no money (its payments in flight are cancelled)."""
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        if locked.amount_paid > 0:
+            raise InvalidState(
+                f"{_describe(locked)} has received {locked.amount_paid} {locked.currency}; "
+                "refund the payments first, or write the invoice off."
+            )
+        in_flight = list(locked.payments.filter(status__in=Payment.IN_FLIGHT))
+        waiting = [p for p in in_flight if p.status != Payment.Status.PENDING]
+        if waiting:
+            raise InvalidState(
+                f"{_describe(locked)} has {len(waiting)} payment(s) processing or awaiting "
+                "approval; decide them before voiding."
+            )
+        _transition(locked, "_void", f"{_describe(locked)} is "
+                    f"{locked.get_status_display().lower()} and cannot be voided.")
+        locked.closed_at = timezone.now()
+        locked.close_reason = reason
+        locked.save()
+        for payment in in_flight:
+            _cancel_locked(payment)
+        _send(signals.invoice_voided, locked, by=by, reason=reason)
+    _copy_state(invoice, locked)
+    return locked
+
+
+def write_off_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoice:
+    """Mark an open or overdue invoice as uncollectible (money received is kept)."""
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        _transition(locked, "_write_off", f"{_describe(locked)} is "
+                    f"{locked.get_status_display().lower()}; only open or overdue invoices "
+                    "can be written off.")
+        locked.closed_at = timezone.now()
+        locked.close_reason = reason
+        locked.save()
+    _copy_state(invoice, locked)
+    return locked
+
+
+def mark_overdue(*, today: date | None = None) -> int:
+    """Move open invoices past their due date to overdue; return how many moved.
+
+    Idempotent and safe to run from several cron jobs at once: each invoice is
+    re-checked under its lock, so it moves (and ``invoice_overdue`` fires) once.
+    """
+    today = today or timezone.localdate()
+    moved = 0
+    for pk in Invoice.objects.overdue_candidates(today).values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = _lock_invoice(pk)
+            if locked.status != Invoice.Status.OPEN or not locked.due_date \
+                    or locked.due_date >= today:
+                continue
+            locked._mark_overdue()
+            locked.save(update_fields=["status", "updated_at"])
+            _send(signals.invoice_overdue, locked)
+            moved += 1
+    return moved
+
+
+# -- payments --------------------------------------------------------------------------
+
+def record_payment(invoice: Invoice, *, backend: str, amount: object | None = None,
+                   reference: str = "", by: Any, notes: str = "") -> Payment:
+    """Record money staff received in person (cash, card terminal, cheque).
+
+    ``amount=None`` records the amount due; an amount above it is refused.
+    """
+    be = _backend(backend)
+    if not be.staff_entry:
+        raise BackendNotAvailable(
+            f"Payment method {backend!r} ({be.label}) is not one staff record by hand."
+        )
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        _require_collectible(locked)
+        _require_available(be, locked)
+        value = _staff_amount(locked, amount)
+        payment = Payment(
+            invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
+            reference=(reference or "").strip(), notes=notes, recorded_by=by,
+        )
+        txn = _apply_charge(locked, payment, value, by=by, note=notes)
+        settled = _settle_if_paid(locked)
+        _save_charge(locked, payment, txn)
+        _announce_charge(locked, payment, txn, by=by, settled=settled)
+    _copy_state(invoice, locked)
+    return payment
+
+
+def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
+                  amount: object | None = None) -> Payment:
+    """Start (or resume) an online payment of ``invoice`` through ``backend``.
+
+    The amount is the invoice's amount due unless server code passes a smaller one;
+    it never comes from the browser. A payer reloading the pay page gets the same
+    pending payment back while its amount still matches; a stale one is cancelled.
+    The backend's next step for the browser is on ``payment.action``.
+    """
+    be = _backend(backend)
+    if not be.online:
+        raise BackendNotAvailable(
+            f"Payment method {backend!r} ({be.label}) is not an online payment method."
+        )
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        _require_collectible(locked)
+        _require_available(be, locked)
+        value = _staff_amount(locked, amount)
+        pending = list(locked.payments.filter(backend=be.alias, status=Payment.Status.PENDING))
+        payment = next((p for p in pending
+                        if p.amount == value and p.currency == locked.currency), None)
+        for stale in pending:
+            if stale is not payment:
+                _cancel_locked(stale)
+        if payment is None:
+            payment = Payment(invoice=locked, backend=be.alias, amount=value,
+                              currency=locked.currency)
+            payment.save(force_insert=True)
+        payment.invoice = locked
+        action = be.start(payment, request)
+        if action.provider_reference and action.provider_reference != payment.provider_reference:
+            payment.provider_reference = action.provider_reference
+            payment.save(update_fields=["provider_reference", "updated_at"])
+    payment.action = action  # type: ignore[attr-defined]
+    _copy_state(invoice, locked)
+    return payment
+
+
+def _cancel_locked(payment: Payment) -> None:
+    """Cancel an unfinished payment locally now and at the provider after commit."""
+    payment._cancel()
+    payment.save(update_fields=["status", "updated_at"])
+    alias = payment.backend
+
+    def cancel_at_provider() -> None:
+        try:
+            get_backend(alias).cancel(payment)
+        except Exception:  # the provider's answer cannot undo a committed cancel
+            logger.exception("Could not cancel payment %s at %s", payment.public_id, alias)
+
+    transaction.on_commit(cancel_at_provider)
+
+
+def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
+    """Cancel a pending or processing payment, at the provider first, then here."""
+    with transaction.atomic():
+        locked, _invoice = _lock_payment(payment)
+        if locked.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+            raise InvalidState(
+                f"This payment is {locked.get_status_display().lower()}; only pending or "
+                "processing payments can be cancelled."
+            )
+        get_backend(locked.backend).cancel(locked)
+        locked._cancel()
+        locked.save(update_fields=["status", "updated_at"])
+    _copy_state(payment, locked)
+    return locked
+
+
+def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = None,
+                    reference: str, notes: str = "", by: Any = None) -> Payment:
+    """A payer reports an offline payment (bank transfer); it waits for staff approval."""
+    be = _backend(backend)
+    if not be.requires_approval:
+        raise BackendNotAvailable(
+            f"Payment method {backend!r} ({be.label}) does not take submitted payments."
+        )
+    reference = (reference or "").strip()
+    if not reference:
+        raise CarepayError("Enter the reference you quoted with your payment.")
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        _require_collectible(locked)
+        _require_available(be, locked)
+        value = _staff_amount(locked, amount)
+        payment = Payment(
+            invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
+            reference=reference, notes=notes, recorded_by=by,
+        )
+        payment._submit()
+        payment.save(force_insert=True)
+        _send(signals.payment_submitted, locked, payment=payment, by=by)
+    _copy_state(invoice, locked)
+    return payment
+
+
+def _require_undecided(payment: Payment) -> None:
+    if payment.status == Payment.Status.AWAITING_APPROVAL:
+        return
+    if payment.decided_at:
+        verb = "approved" if payment.status in Payment.RECEIVED else "rejected"
+        who = payment.decided_by or "a deleted user"
+        raise AlreadyDecided(
+            f"This payment was already {verb} by {who} at "
+            f"{timezone.localtime(payment.decided_at):%Y-%m-%d %H:%M}."
+        )
+    raise InvalidState(
+        f"This payment is {payment.get_status_display().lower()}, not awaiting approval."
+    )
+
+
+def approve_payment(payment: Payment, *, by: Any, notes: str = "",
+                    amount: object | None = None) -> Payment:
+    """Approve a submitted payment: the money is in, so it goes into the ledger.
+
+    ``amount`` corrects the amount actually received (defaults to the amount
+    submitted); what staff confirm was received is recorded even above the amount
+    due (the invoice is then listed as needing a refund).
+    """
+    with transaction.atomic():
+        locked, invoice = _lock_payment(payment)
+        _require_undecided(locked)
+        if (carepay_settings.REQUIRE_DISTINCT_APPROVER and by is not None
+                and locked.recorded_by_id is not None and locked.recorded_by_id == by.pk):
+            raise PermissionRefused(
+                "You submitted or recorded this payment; another member of staff must "
+                "approve it (CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on)."
+            )
+        received = locked.amount if amount is None else quantize(amount, locked.currency)
+        now = timezone.now()
+        locked.decided_by = by
+        locked.decided_at = now
+        locked.decision_notes = notes
+        txn = _apply_charge(invoice, locked, received, by=by, note=notes)
+        settled = _settle_if_paid(invoice)
+        _save_charge(invoice, locked, txn)
+        _send(signals.payment_approved, invoice, payment=locked, transaction=txn, by=by)
+        _announce_charge(invoice, locked, txn, by=by, settled=settled)
+    _copy_state(payment, locked)
+    return locked
+
+
+def reject_payment(payment: Payment, *, by: Any, notes: str) -> Payment:
+    """Reject a submitted payment; the invoice stays payable and the payer may retry."""
+    reason = (notes or "").strip()
+    if not reason:
+        raise CarepayError("Give a reason for the rejection; the payer is told it.")
+    with transaction.atomic():
+        locked, invoice = _lock_payment(payment)
+        _require_undecided(locked)
+        locked._fail()
+        locked.decided_by = by
+        locked.decided_at = timezone.now()
+        locked.decision_notes = reason
+        locked.failure_code = "rejected"
+        locked.failure_message = reason
+        locked.save()
+        _send(signals.payment_rejected, invoice, payment=locked, by=by, reason=reason)
+        _send(signals.payment_failed, invoice, payment=locked, by=by)
+    _copy_state(payment, locked)
+    return locked
+
+
+def _apply_refund(invoice: Invoice, payment: Payment, amount: Decimal, *, by: Any,
+                  provider_reference: str | None, note: str) -> Transaction:
+    payment.amount_refunded += amount
+    if payment.amount_refunded >= payment.amount_received:
+        payment._refund_fully()
+    else:
+        payment._refund_partially()
+    invoice.amount_refunded += amount
+    if invoice.status == Invoice.Status.PAID and invoice.amount_refunded >= invoice.amount_paid:
+        invoice._mark_refunded()
+    return Transaction(
+        invoice=invoice, kind=Transaction.Kind.REFUND, amount=amount,
+        currency=payment.currency, backend=payment.backend,
+        provider_reference=provider_reference or None, created_by=by, note=note,
+    )
+
+
+def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = None,
+                   reason: str = "") -> Transaction:
+    """Hand money back: the whole refundable amount by default, or part of it.
+
+    The provider is asked first (with an idempotency key derived from the payment
+    and what it has refunded so far, so a retried call never refunds twice); the
+    ledger ``refund`` row is written only once the provider has accepted.
+    """
+    with transaction.atomic():
+        locked, invoice = _lock_payment(payment)
+        be = _backend(locked.backend)
+        refundable = locked.refundable_amount
+        if refundable <= 0:
+            raise InvalidState(
+                f"This payment is {locked.get_status_display().lower()}; there is nothing "
+                "to refund."
+            )
+        if not be.supports_refunds:
+            raise BackendNotAvailable(f"Payment method {be.alias!r} cannot refund.")
+        value = refundable if amount is None else quantize(amount, locked.currency)
+        if value > refundable:
+            raise InvalidAmount(
+                f"{value} {locked.currency} is more than the {refundable} {locked.currency} "
+                "that can still be refunded on this payment."
+            )
+        if value < refundable and not be.supports_partial_refunds:
+            raise InvalidAmount(
+                f"Payment method {be.alias!r} can only refund the full {refundable}."
+            )
+        key = f"carepay-refund-{locked.idempotency_key}-{locked.amount_refunded}-{value}"
+        result = be.refund(locked, value, idempotency_key=key)
+        if result.status == "failed":
+            raise ProviderError(
+                f"The refund was refused: {result.failure_message or 'no reason given'}.",
+                backend=be.alias,
+            )
+        if result.provider_reference and _already_in_ledger(be.alias, result.provider_reference):
+            # A webhook recorded this very refund while we waited for the provider.
+            existing = Transaction.objects.get(backend=be.alias,
+                                               provider_reference=result.provider_reference)
+            _copy_state(payment, locked)
+            return existing
+        txn = _apply_refund(invoice, locked, result.amount, by=by,
+                            provider_reference=result.provider_reference, note=reason)
+        locked.save()
+        txn.payment = locked
+        txn.save(force_insert=True)
+        invoice.save()
+        _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
+    _copy_state(payment, locked)
+    return txn
+
+
+# -- provider reports --------------------------------------------------------------------
+
+def apply_provider_update(update: ProviderUpdate) -> Payment | None:
+    """Apply what a provider reported (webhook or return page) to our records.
+
+    Returns the payment, or ``None`` when the update matches no payment (the caller
+    stores and flags it). Facts arrive in any order and any number of times: money
+    confirmed is recorded once (keyed by the provider's charge or refund id), even
+    for a payment we had marked failed; a late failure never undoes a success; an
+    update no transition allows is logged and ignored. Money in another currency than
+    the payment's raises :class:`ProviderMismatch` and is not credited.
+    """
+    if update.provider_reference:
+        lookup = {"backend": update.backend, "provider_reference": update.provider_reference}
+    elif update.payment_public_id:
+        lookup = {"backend": update.backend, "public_id": update.payment_public_id}
+    else:
+        return None
+    qs = Payment.objects.select_related("invoice")
+    if connection.features.has_select_for_update_of:
+        qs = qs.select_for_update(of=("invoice",))
+    else:
+        qs = qs.select_for_update()
+    with transaction.atomic():
+        payment = qs.filter(**lookup).first()
+        if payment is None:
+            logger.warning("%s: %s update for %s matches no payment", update.backend,
+                           update.kind, update.provider_reference or update.payment_public_id)
+            return None
+        invoice = payment.invoice
+        if update.currency and update.currency.upper() != payment.currency:
+            raise ProviderMismatch(
+                f"{update.backend} reported {update.kind} in {update.currency.upper()} for a "
+                f"{payment.currency} payment; not credited."
+            )
+        handler = _UPDATE_HANDLERS[update.kind]
+        handler(update, payment, invoice)
+    return payment
+
+
+def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if update.amount is None or update.amount <= 0:
+        raise ProviderMismatch(f"{update.backend} reported success without an amount received.")
+    ref = update.transaction_reference or update.provider_reference
+    if _already_in_ledger(payment.backend, ref):
+        return
+    amount = quantize(update.amount, payment.currency)
+    txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
+                        note=update.event_id)
+    settled = _settle_if_paid(invoice)
+    _save_charge(invoice, payment, txn)
+    _announce_charge(invoice, payment, txn, by=None, settled=settled)
+
+
+def _on_processing(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if payment.status == Payment.Status.PENDING:
+        payment._mark_processing()
+        payment.save(update_fields=["status", "updated_at"])
+
+
+def _on_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+        logger.info("Ignoring late failure for payment %s (%s)", payment.public_id,
+                    payment.status)
+        return
+    payment._fail()
+    payment.failure_code = update.failure_code[:100]
+    payment.failure_message = update.failure_message
+    payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
+    _send(signals.payment_failed, invoice, payment=payment, by=None)
+
+
+def _on_cancelled(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if payment.status in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+        payment._cancel()
+        payment.save(update_fields=["status", "updated_at"])
+
+
+def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if update.amount is None or update.amount <= 0:
+        raise ProviderMismatch(f"{update.backend} reported a refund without an amount.")
+    if not update.transaction_reference:
+        raise ProviderMismatch(f"{update.backend} reported a refund without its id.")
+    if _already_in_ledger(payment.backend, update.transaction_reference):
+        return
+    amount = quantize(update.amount, payment.currency)
+    if amount > payment.refundable_amount:
+        raise ProviderMismatch(
+            f"{update.backend} reported a refund of {amount} {payment.currency}, more than "
+            f"the {payment.refundable_amount} recorded as refundable."
+        )
+    txn = _apply_refund(invoice, payment, amount, by=None,
+                        provider_reference=update.transaction_reference, note=update.event_id)
+    payment.save()
+    txn.payment = payment
+    txn.save(force_insert=True)
+    invoice.save()
+    _send(signals.payment_refunded, invoice, payment=payment, transaction=txn, by=None)
+
+
+def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    raise ProviderMismatch(
+        f"{update.backend} reported that refund {update.transaction_reference} failed; "
+        "check it with the provider and record the correction."
+    )
+
+
+_UPDATE_HANDLERS = {
+    UpdateKind.SUCCEEDED: _on_succeeded,
+    UpdateKind.PROCESSING: _on_processing,
+    UpdateKind.FAILED: _on_failed,
+    UpdateKind.CANCELLED: _on_cancelled,
+    UpdateKind.REFUNDED: _on_refunded,
+    UpdateKind.REFUND_FAILED: _on_refund_failed,
+}
+
+
+# -- links ---------------------------------------------------------------------------------
+
+def payment_link(invoice: Invoice, *, request: Any = None) -> str:
+    """A signed, expiring URL from which anyone holding it may view and pay ``invoice``."""
+    token = signing.dumps(str(invoice.public_id), salt=PAYMENT_LINK_SALT, compress=False)
+    path = reverse("carepay:invoice_link", kwargs={"token": token})
+    return get_adapter().build_absolute_uri(path, request)
+
+
+def resolve_payment_link(token: str) -> Invoice:
+    """The invoice a payment link points at; raises :class:`InvalidLink`."""
+    try:
+        public_id = signing.loads(token, salt=PAYMENT_LINK_SALT,
+                                  max_age=carepay_settings.PAYMENT_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise InvalidLink("This payment link has expired; ask for a new one.") from None
+    except signing.BadSignature:
+        raise InvalidLink("This payment link is not valid.") from None
+    try:
+        return Invoice.objects.get(public_id=public_id)
+    except (Invoice.DoesNotExist, ValueError):
+        raise InvalidLink("This payment link is not valid.") from None

@@ -1,0 +1,117 @@
+"""Pages for the people who pay: their invoices, an invoice, paying it, the result.
+
+Thin: find the invoice the requester may see (else 404), call a service, render.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from .. import services
+from ..adapter import get_adapter
+from ..backends import available_backends, get_backend
+from ..exceptions import CarepayError, InvalidLink, UnknownBackend
+from ..models import Invoice, Payment
+
+SESSION_KEY = "carepay_invoice_grants"
+
+
+def _granted(request: HttpRequest, invoice: Invoice) -> bool:
+    return str(invoice.public_id) in request.session.get(SESSION_KEY, [])
+
+
+def can_view(request: HttpRequest, invoice: Invoice) -> bool:
+    """The adapter's rule, or a payment link opened in this session."""
+    if invoice.status == Invoice.Status.DRAFT:
+        return False
+    return get_adapter().can_view_invoice(request, invoice) or _granted(request, invoice)
+
+
+def get_invoice_for_payer(request: HttpRequest, public_id: object) -> Invoice:
+    invoice = get_object_or_404(Invoice, public_id=public_id)
+    if not can_view(request, invoice):
+        raise Http404("No invoice found.")
+    return invoice
+
+
+@login_required
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    invoices = (Invoice.objects.filter(customer=request.user)
+                .exclude(status=Invoice.Status.DRAFT).order_by("-issued_at", "-id"))
+    return render(request, "carepay/invoice_list.html", {"invoices": invoices})
+
+
+@require_GET
+def invoice_detail(request: HttpRequest, public_id: object) -> HttpResponse:
+    invoice = get_invoice_for_payer(request, public_id)
+    return render(request, "carepay/invoice_detail.html", {
+        "invoice": invoice,
+        "lines": invoice.lines.all(),
+        "payments": invoice.payments.exclude(status=Payment.Status.CANCELLED),
+        "methods": available_backends(invoice) if invoice.is_payable else [],
+    })
+
+
+@require_GET
+def invoice_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A signed payment link: grant this session access to the invoice, then show it."""
+    try:
+        invoice = services.resolve_payment_link(token)
+    except InvalidLink as exc:
+        return render(request, "carepay/link_invalid.html", {"error": str(exc)}, status=404)
+    grants = [g for g in request.session.get(SESSION_KEY, []) if g != str(invoice.public_id)]
+    request.session[SESSION_KEY] = [*grants[-19:], str(invoice.public_id)]
+    return redirect("carepay:invoice_detail", public_id=invoice.public_id)
+
+
+def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
+    """Start (or resume) paying an invoice with an online method."""
+    invoice = get_invoice_for_payer(request, public_id)
+    try:
+        backend = get_backend(alias)
+    except UnknownBackend:
+        raise Http404("No such payment method.") from None
+    if backend not in available_backends(invoice):
+        raise Http404("That payment method is not available for this invoice.")
+    try:
+        payment = services.start_payment(invoice, backend=alias, request=request)
+    except CarepayError as exc:
+        return render(request, "carepay/pay_error.html",
+                      {"invoice": invoice, "error": str(exc)}, status=409)
+    action = payment.action  # type: ignore[attr-defined]
+    if action.kind == "redirect":
+        return redirect(action.url)
+    return render(request, action.template or "carepay/pay.html", {
+        "invoice": invoice, "payment": payment, "backend": backend,
+        "return_url": request.build_absolute_uri(
+            reverse("carepay:payment_return", args=[payment.public_id])),
+        **action.context,
+    })
+
+
+@require_GET
+def payment_return(request: HttpRequest, public_id: object) -> HttpResponse:
+    """Where the payer lands after paying: ask the provider, never the query string."""
+    payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
+    invoice = payment.invoice
+    if not can_view(request, invoice):
+        raise Http404("No payment found.")
+    error = ""
+    if payment.status in Payment.IN_FLIGHT or payment.status == Payment.Status.FAILED:
+        try:
+            update = get_backend(payment.backend).sync(payment)
+            if update is not None:
+                services.apply_provider_update(update)
+        except CarepayError as exc:
+            error = str(exc)
+        payment = Payment.objects.select_related("invoice").get(pk=payment.pk)
+        invoice = payment.invoice
+    return render(request, "carepay/payment_result.html", {
+        "invoice": invoice, "payment": payment, "error": error,
+        "retry_url": reverse("carepay:invoice_detail", args=[invoice.public_id]),
+    })

@@ -1,0 +1,71 @@
+"""Settings for carepay's test suite. ``DATABASE_URL`` selects PostgreSQL."""
+
+import os
+
+import dj_database_url
+
+SECRET_KEY = "carepay-tests-not-secret"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "Europe/London"
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_carepay",
+    "tests.testapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.urls"
+
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "sqlite:///:memory:"), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME")} \
+        if os.environ.get("SQLITE_TEST_NAME") else {}
+
+STATIC_URL = "/static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DEFAULT_FROM_EMAIL = "billing@example.com"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+CAREPAY = {
+    "BACKENDS": {
+        "cash": {"BACKEND": "django_carepay.backends.manual.ManualBackend",
+                 "OPTIONS": {"label": "Cash"}},
+        "terminal": {"BACKEND": "django_carepay.backends.manual.ManualBackend",
+                     "OPTIONS": {"label": "Card terminal", "currencies": ["GBP"]}},
+        "online": {"BACKEND": "django_carepay.backends.dummy.DummyBackend",
+                   "OPTIONS": {"label": "Online (test)"}},
+    },
+    "DEFAULT_CURRENCY": "GBP",
+}

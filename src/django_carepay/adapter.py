@@ -82,7 +82,8 @@ class DefaultCarepayAdapter:
 
 @lru_cache(maxsize=8)
 def _load(path: str) -> type[DefaultCarepayAdapter]:
-    return import_string(path)  # type: ignore[no-any-return]
+    cls: type[DefaultCarepayAdapter] = import_string(path)
+    return cls
 
 
 def get_adapter() -> DefaultCarepayAdapter:

@@ -20,11 +20,12 @@ STORAGE_PLACES = 3
 
 # https://docs.stripe.com/currencies#zero-decimal
 STRIPE_ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA",
+     "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
 )
 # https://docs.stripe.com/currencies#three-decimal: sent in thousandths, but the
 # last digit must be 0 (amounts are rounded to the nearest ten).
-STRIPE_THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 # https://docs.stripe.com/currencies#special-cases: ISK has no minor unit in ISO 4217
 # but Stripe takes it two-decimal (always ending in 00); HUF and TWD are two-decimal
 # for charges. All three therefore fall under the two-decimal rule below.
@@ -53,7 +54,7 @@ def currency_exponent(currency: str) -> int:
 
 def to_decimal(value: object) -> Decimal:
     """Convert ``value`` to Decimal, refusing floats (they are not exact)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidAmount(
             f"Amount {value!r} is a {type(value).__name__}; pass a Decimal, an int or a "
             "string such as '80.00' (floats cannot hold money exactly)."

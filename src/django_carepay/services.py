@@ -21,7 +21,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.db import IntegrityError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
@@ -48,8 +48,8 @@ logger = logging.getLogger("django_carepay")
 
 __all__ = [
     "add_line",
-    "approve_payment",
     "apply_provider_update",
+    "approve_payment",
     "cancel_payment",
     "create_invoice",
     "issue_invoice",
@@ -470,7 +470,7 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
         if action.provider_reference and action.provider_reference != payment.provider_reference:
             payment.provider_reference = action.provider_reference
             payment.save(update_fields=["provider_reference", "updated_at"])
-    payment.action = action  # type: ignore[attr-defined]
+    payment.action = action
     _copy_state(invoice, locked)
     return payment
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,7 @@ class InvoiceQuerySet(models.QuerySet["Invoice"]):
         """Issued invoices that still expect money (open or overdue)."""
         return self.filter(status__in=Invoice.COLLECTIBLE)
 
-    def overdue_candidates(self, today) -> InvoiceQuerySet:  # type: ignore[no-untyped-def]
+    def overdue_candidates(self, today: date) -> InvoiceQuerySet:
         """Open invoices whose due date is before ``today``."""
         return self.filter(status=Invoice.Status.OPEN, due_date__lt=today)
 
@@ -199,7 +200,7 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=status, source=[Status.DRAFT, Status.OPEN, Status.OVERDUE], target=Status.VOID,
-        conditions=[_nothing_received],
+        conditions=[_nothing_received],  # type: ignore[list-item]  # stub types self as Model
     )
     def _void(self) -> None:
         pass
@@ -232,7 +233,7 @@ class InvoiceLine(models.Model):
     )
     service_date = models.DateField(_("service date"), null=True, blank=True)
     provider_name = models.CharField(_("provider"), max_length=200, blank=True)
-    line_total = MoneyField(_("line total"), help_text=_("Quantity × unit price, before tax."))
+    line_total = MoneyField(_("line total"), help_text=_("Quantity times unit price, before tax."))
     tax_amount = MoneyField(_("tax amount"))
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
 

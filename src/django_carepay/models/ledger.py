@@ -26,7 +26,7 @@ class TransactionQuerySet(models.QuerySet["Transaction"]):
             "Ledger rows are append-only; record a new refund or adjustment instead."
         )
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise LedgerImmutable("Ledger rows are append-only and cannot be deleted.")
 
     def charges(self) -> TransactionQuerySet:
@@ -60,7 +60,9 @@ class Transaction(models.Model):
     amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
     backend = models.CharField(_("backend"), max_length=64)
-    provider_reference = models.CharField(
+    # NULL, not "", for entries without a provider id: NULLs never collide in the
+    # (backend, provider_reference) unique constraint on any database.
+    provider_reference = models.CharField(  # noqa: DJ001
         _("provider reference"), max_length=255, null=True, blank=True,
         help_text=_("The provider's id for this movement (charge or refund id)."),
     )
@@ -83,7 +85,9 @@ class Transaction(models.Model):
             models.UniqueConstraint(
                 fields=["backend", "provider_reference"], name="carepay_ledger_provider_ref_unique"
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="carepay_ledger_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="carepay_ledger_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,5 +100,5 @@ class Transaction(models.Model):
             )
         super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise LedgerImmutable("Ledger rows are append-only and cannot be deleted.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .fields import MoneyField
+
+if TYPE_CHECKING:
+    from ..backends.base import PaymentAction
 from .invoice import Invoice
 
 
@@ -95,6 +99,10 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = PaymentQuerySet.as_manager()
+
+    #: Set by :func:`~django_carepay.services.start_payment`: what the payer's
+    #: browser should do next (not stored).
+    action: PaymentAction | None = None
 
     class Meta:
         verbose_name = _("payment")

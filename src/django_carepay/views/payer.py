@@ -83,7 +83,8 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
     except CarepayError as exc:
         return render(request, "carepay/pay_error.html",
                       {"invoice": invoice, "error": str(exc)}, status=409)
-    action = payment.action  # type: ignore[attr-defined]
+    action = payment.action
+    assert action is not None  # start_payment always sets it
     if action.kind == "redirect":
         return redirect(action.url)
     return render(request, action.template or "carepay/pay.html", {

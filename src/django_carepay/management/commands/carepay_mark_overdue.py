@@ -24,6 +24,8 @@ class Command(BaseCommand):
             try:
                 today = date.fromisoformat(options["today"])
             except ValueError:
-                raise CommandError(f"--today {options['today']!r} is not a YYYY-MM-DD date.")
+                raise CommandError(
+                    f"--today {options['today']!r} is not a YYYY-MM-DD date."
+                ) from None
         moved = mark_overdue(today=today)
         self.stdout.write(f"{moved} invoice(s) marked overdue.")

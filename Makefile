@@ -1,0 +1,58 @@
+# The whole set-up on a fresh machine:
+#   make demo   create .venv, install, migrate the example project (SQLite), seed, serve
+#   make test   create .venv, install, run the suite on SQLite, then on PostgreSQL
+# PostgreSQL is used when reachable at $(PG_HOST):$(PG_PORT); with CI=true an
+# unreachable PostgreSQL fails the run instead of being skipped.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+PG_USER ?= postgres
+PG_URL ?= postgres://$(PG_USER)@$(PG_HOST):$(PG_PORT)/carepay
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e ".[stripe,pdf]" --group dev
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	cd example_project && ../$(BIN)/python manage.py migrate --noinput
+	cd example_project && ../$(BIN)/python manage.py seed_demo
+	cd example_project && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install migrations-check test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@if $(BIN)/python scripts/pg_ready.py "$(PG_URL)"; then \
+		echo "== PostgreSQL at $(PG_HOST):$(PG_PORT) =="; \
+		DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL at $(PG_HOST):$(PG_PORT) is unreachable and CI=true: failing." >&2; \
+		exit 1; \
+	else \
+		echo "== PostgreSQL at $(PG_HOST):$(PG_PORT) is unreachable: skipped (set CI=true to fail) =="; \
+	fi
+
+migrations-check: install
+	cd example_project && ../$(BIN)/python manage.py makemigrations --check --dry-run
+
+lint: install
+	$(BIN)/python -m ruff check src tests example_project benchmarks
+	$(BIN)/python -m mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tox

@@ -13,7 +13,9 @@ services never wait on each other in opposite orders.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,7 +23,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
@@ -41,7 +43,7 @@ from .exceptions import (
     ProviderError,
     ProviderMismatch,
 )
-from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction
+from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
 from .money import currency_exponent, quantize, to_decimal, validate_currency
 
 logger = logging.getLogger("django_carepay")
@@ -52,6 +54,7 @@ __all__ = [
     "approve_payment",
     "cancel_payment",
     "create_invoice",
+    "handle_webhook",
     "issue_invoice",
     "mark_overdue",
     "payment_link",
@@ -682,31 +685,42 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
     update no transition allows is logged and ignored. Money in another currency than
     the payment's raises :class:`ProviderMismatch` and is not credited.
     """
-    if update.provider_reference:
-        lookup = {"backend": update.backend, "provider_reference": update.provider_reference}
-    elif update.payment_public_id:
-        lookup = {"backend": update.backend, "public_id": update.payment_public_id}
-    else:
+    with transaction.atomic():
+        return _apply_update(update)
+
+
+def _apply_update(update: ProviderUpdate) -> Payment | None:
+    """:func:`apply_provider_update` inside the caller's transaction."""
+    if not (update.provider_reference or update.payment_public_id):
         return None
-    qs = Payment.objects.select_related("invoice")
+    match = models.Q()
+    if update.provider_reference:
+        match |= models.Q(provider_reference=update.provider_reference)
+    if update.payment_public_id:
+        with contextlib.suppress(ValueError):  # not one of our ids: match by reference only
+            match |= models.Q(public_id=uuid.UUID(str(update.payment_public_id)))
+    qs = Payment.objects.select_related("invoice").filter(match, backend=update.backend)
     if connection.features.has_select_for_update_of:
         qs = qs.select_for_update(of=("invoice",))
     else:
         qs = qs.select_for_update()
-    with transaction.atomic():
-        payment = qs.filter(**lookup).first()
-        if payment is None:
-            logger.warning("%s: %s update for %s matches no payment", update.backend,
-                           update.kind, update.provider_reference or update.payment_public_id)
-            return None
-        invoice = payment.invoice
-        if update.currency and update.currency.upper() != payment.currency:
-            raise ProviderMismatch(
-                f"{update.backend} reported {update.kind} in {update.currency.upper()} for a "
-                f"{payment.currency} payment; not credited."
-            )
-        handler = _UPDATE_HANDLERS[update.kind]
-        handler(update, payment, invoice)
+    payment = qs.order_by("pk").first()
+    if payment is None:
+        logger.warning("%s: %s update for %s matches no payment", update.backend,
+                       update.kind, update.provider_reference or update.payment_public_id)
+        return None
+    if update.provider_reference and payment.provider_reference \
+            and payment.provider_reference != update.provider_reference:
+        raise ProviderMismatch(
+            f"{update.backend} reported {update.kind} for {update.provider_reference}, but "
+            f"payment {payment.public_id} belongs to {payment.provider_reference}."
+        )
+    if update.currency and update.currency.upper() != payment.currency:
+        raise ProviderMismatch(
+            f"{update.backend} reported {update.kind} in {update.currency.upper()} for a "
+            f"{payment.currency} payment; not credited."
+        )
+    _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
     return payment
 
 
@@ -714,7 +728,9 @@ def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) ->
     if update.amount is None or update.amount <= 0:
         raise ProviderMismatch(f"{update.backend} reported success without an amount received.")
     ref = update.transaction_reference or update.provider_reference
-    if _already_in_ledger(payment.backend, ref):
+    # A payment with nothing received yet cannot have this charge in the ledger (a
+    # charge belongs to one payment), so the look-up is only needed for repeats.
+    if payment.amount_received > 0 and _already_in_ledger(payment.backend, ref):
         return
     amount = quantize(update.amount, payment.currency)
     txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
@@ -785,6 +801,82 @@ _UPDATE_HANDLERS = {
     UpdateKind.REFUNDED: _on_refunded,
     UpdateKind.REFUND_FAILED: _on_refund_failed,
 }
+
+
+# -- webhooks ------------------------------------------------------------------------------
+
+def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: str,
+                   payload: Mapping[str, Any], updates: Iterable[ProviderUpdate],
+                   headers: Mapping[str, str] | None = None) -> tuple[WebhookEvent, bool]:
+    """Store one *verified* delivery and apply it exactly once.
+
+    Returns ``(event, duplicate)``. The event row is written in the same transaction
+    as the effects, so it exists as ``processed`` only if they committed; a
+    delivery whose processing raised is stored as ``failed`` (outside the rolled-back
+    transaction) and the exception propagates, so the provider retries. A delivery
+    seen before and settled is answered at the cost of one query. Updates that match
+    no payment of ours, or that cannot be credited (:class:`ProviderMismatch`), are
+    stored with ``needs_attention`` for staff, never guessed at.
+    """
+    alias = backend.alias
+    updates = list(updates)
+    existing = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
+    if existing is not None and existing.status in (WebhookEvent.Status.PROCESSED,
+                                                    WebhookEvent.Status.IGNORED):
+        return existing, True
+    event = existing or WebhookEvent(backend=alias, event_id=event_id)
+    event.type = event_type[:100]
+    event.payload = dict(payload)
+    event.headers = dict(headers or {})
+    try:
+        with transaction.atomic():
+            problems: list[str] = []
+            applied = 0
+            for update in updates:
+                try:
+                    if _apply_update(update) is not None:
+                        applied += 1
+                    elif update.payment_public_id:  # ours by its metadata, yet unknown
+                        problems.append(
+                            f"{update.kind} for {update.provider_reference} (payment "
+                            f"{update.payment_public_id}) matches no payment."
+                        )
+                except ProviderMismatch as exc:
+                    problems.append(str(exc))
+            event.status = (WebhookEvent.Status.PROCESSED if applied
+                            else WebhookEvent.Status.IGNORED)
+            event.needs_attention = bool(problems)
+            event.error = "\n".join(problems)
+            event.processed_at = timezone.now()
+            if existing is None:
+                event.save(force_insert=True)
+            else:
+                event.save()
+    except IntegrityError:
+        # A concurrent delivery of the same event stored it first; its effects stand.
+        other = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
+        if other is not None:
+            return other, True
+        raise
+    except Exception as exc:
+        _store_failed_event(event, existing is None, exc)
+        raise
+    return event, False
+
+
+def _store_failed_event(event: WebhookEvent, is_new: bool, exc: Exception) -> None:
+    event.status = WebhookEvent.Status.FAILED
+    event.error = f"{type(exc).__name__}: {exc}"[:10000]
+    event.processed_at = None
+    try:
+        if is_new:
+            event.pk = None
+            event._state.adding = True
+            event.save(force_insert=True)
+        else:
+            event.save()
+    except IntegrityError:
+        pass  # a concurrent delivery stored it; the provider retries either way
 
 
 # -- links ---------------------------------------------------------------------------------

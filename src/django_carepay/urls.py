@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import payer
+from .views import payer, webhooks
 
 app_name = "carepay"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("invoices/<uuid:public_id>/pay/<slug:alias>/", payer.pay, name="pay"),
     path("payments/<uuid:public_id>/return/", payer.payment_return, name="payment_return"),
     path("link/<str:token>/", payer.invoice_link, name="invoice_link"),
+    path("webhooks/<slug:alias>/", webhooks.webhook, name="webhook"),
 ]

@@ -1,0 +1,422 @@
+"""Card payments through Stripe: PaymentIntents, the Payment Element, verified webhooks.
+
+Configure::
+
+    "card": {
+        "BACKEND": "django_carepay.backends.stripe.StripeBackend",
+        "OPTIONS": {
+            "secret_key": env("STRIPE_SECRET_KEY"),
+            "publishable_key": env("STRIPE_PUBLISHABLE_KEY"),
+            "webhook_secret": env("STRIPE_WEBHOOK_SECRET"),
+        },
+    }
+
+and point a Stripe webhook endpoint at ``/<carepay prefix>/webhooks/card/``.
+
+Each backend instance has its own :class:`stripe.StripeClient` (never the global
+``stripe.api_key``). Every mutating call carries an idempotency key derived from our
+ids, so a retried request never creates a second intent or refund. Amounts and
+currencies come from the invoice on the server, in minor units by
+:func:`~django_carepay.money.to_minor_units`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core import checks
+from django.views.decorators.debug import sensitive_variables
+
+from ..exceptions import MissingDependency, ProviderError, WebhookVerificationError
+from ..money import from_minor_units, to_minor_units
+from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
+
+try:
+    import stripe
+except ImportError:  # pragma: no cover - exercised only without the extra
+    stripe = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from ..models import Payment
+
+logger = logging.getLogger("django_carepay.stripe")
+
+#: Stripe's own default: deliveries signed more than 5 minutes ago are refused.
+WEBHOOK_TOLERANCE = 300
+DEFAULT_JS_URL = "https://js.stripe.com/v3/"
+#: Per-invoice options the adapter may return for this backend.
+INTENT_OPTIONS = frozenset({"application_fee_amount", "transfer_data", "on_behalf_of",
+                            "statement_descriptor_suffix", "receipt_email", "description"})
+REQUEST_OPTIONS = frozenset({"stripe_account"})
+
+# PaymentIntent statuses in which the payer can still pay on the same intent.
+_PAYABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A Stripe object (from the SDK or a webhook body) as a plain dict."""
+    if obj is None:
+        return {}
+    if hasattr(type(obj), "to_dict"):
+        return dict(obj.to_dict())
+    return dict(obj)
+
+
+def _id(value: Any) -> str:
+    """An id from a field Stripe returns either as an id or as an expanded object."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        return value
+    return str(_plain(value).get("id") or "")
+
+
+class StripeBackend(BasePaymentBackend):
+    """Stripe PaymentIntents with the Payment Element.
+
+    Options: ``secret_key``, ``publishable_key``, ``webhook_secret`` (required);
+    ``api_base`` (a Stripe-compatible server, e.g. localstripe in tests), ``js_url``
+    (where Stripe.js is loaded from), ``api_version``, ``max_network_retries``
+    (default 2), ``payment_method_types`` (default: automatic payment methods), plus
+    the common ``label``, ``currencies`` and ``countries``.
+    """
+
+    online = True
+    supports_refunds = True
+    supports_partial_refunds = True
+    has_webhooks = True
+    option_names = frozenset({
+        "secret_key", "publishable_key", "webhook_secret", "api_base", "js_url",
+        "api_version", "max_network_retries", "payment_method_types",
+    })
+
+    # -- the client ---------------------------------------------------------------------
+    @cached_property
+    def client(self) -> Any:
+        if stripe is None:
+            raise MissingDependency(
+                "The Stripe backend needs the stripe package: "
+                "pip install 'django-carepay[stripe]'."
+            )
+        kwargs: dict[str, Any] = {
+            "max_network_retries": int(self.options.get("max_network_retries", 2)),
+        }
+        if self.options.get("api_base"):
+            kwargs["base_addresses"] = {"api": self.options["api_base"]}
+        if self.options.get("api_version"):
+            kwargs["stripe_version"] = self.options["api_version"]
+        return stripe.StripeClient(self.options.get("secret_key") or "", **kwargs)
+
+    @property
+    def publishable_key(self) -> str:
+        return str(self.options.get("publishable_key") or "")
+
+    @property
+    def js_url(self) -> str:
+        return str(self.options.get("js_url") or DEFAULT_JS_URL)
+
+    def _request_options(self, payment: Payment, idempotency_key: str = "") -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        account = (payment.metadata or {}).get("stripe_account")
+        if account:
+            options["stripe_account"] = account
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        return options
+
+    def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except stripe.StripeError as exc:
+            message = getattr(exc, "user_message", None) or str(exc)
+            code = getattr(exc, "code", None) or ""
+            logger.warning("Stripe refused to %s: %s (%s)", what, message, code)
+            raise ProviderError(f"Stripe could not {what}: {message}", code=code,
+                                backend=self.alias) from exc
+
+    # -- paying ------------------------------------------------------------------------
+    def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
+        """Create the payment's PaymentIntent (or reuse it), for the Payment Element."""
+        from ..adapter import get_adapter
+
+        invoice = payment.invoice
+        amount = to_minor_units(payment.amount, payment.currency)
+        intent = None
+        if payment.provider_reference:
+            intent = self._call(
+                "look up the payment", self.client.v1.payment_intents.retrieve,
+                payment.provider_reference, options=self._request_options(payment),
+            )
+            if intent.status not in _PAYABLE or intent.amount != amount:
+                intent = None  # services cancel and restart; never pay a stale intent
+        if intent is None:
+            extra = dict(get_adapter().backend_options(invoice, self.alias))
+            unknown = set(extra) - INTENT_OPTIONS - REQUEST_OPTIONS
+            if unknown:
+                raise ProviderError(
+                    f"The adapter returned unknown Stripe option(s) {sorted(unknown)}; "
+                    f"allowed: {sorted(INTENT_OPTIONS | REQUEST_OPTIONS)}.", backend=self.alias,
+                )
+            if extra.get("stripe_account"):
+                # Remembered so sync, refunds and cancels go to the same account.
+                payment.metadata = {**(payment.metadata or {}),
+                                    "stripe_account": extra["stripe_account"]}
+            params: dict[str, Any] = {
+                "amount": amount,
+                "currency": payment.currency.lower(),
+                "metadata": {
+                    "carepay_payment": str(payment.public_id),
+                    "carepay_invoice": invoice.number or "",
+                },
+                **{k: v for k, v in extra.items() if k in INTENT_OPTIONS},
+            }
+            if self.options.get("payment_method_types"):
+                params["payment_method_types"] = list(self.options["payment_method_types"])
+            else:
+                params["automatic_payment_methods"] = {"enabled": True}
+            intent = self._call(
+                "start the payment", self.client.v1.payment_intents.create, params=params,
+                options=self._request_options(
+                    payment, f"carepay-pi-{payment.idempotency_key}"),
+            )
+        return PaymentAction(
+            kind="render",
+            template="carepay/backends/stripe.html",
+            context={
+                "client_secret": intent.client_secret,
+                "publishable_key": self.publishable_key,
+                "stripe_js_url": self.js_url,
+                "stripe_account": (payment.metadata or {}).get("stripe_account", ""),
+            },
+            provider_reference=intent.id,
+        )
+
+    def sync(self, payment: Payment) -> ProviderUpdate | None:
+        """Ask Stripe for the PaymentIntent's real status (the return page)."""
+        if not payment.provider_reference:
+            return None
+        intent = self._call(
+            "look up the payment", self.client.v1.payment_intents.retrieve,
+            payment.provider_reference,
+            params={"expand": ["latest_charge"]},
+            options=self._request_options(payment),
+        )
+        return self.update_from_intent(intent)
+
+    def update_from_intent(self, intent: Any, *, event_id: str = "",
+                           event_type: str = "") -> ProviderUpdate | None:
+        """Normalize a PaymentIntent (from the API or an event) into an update."""
+        intent = _plain(intent)
+        status = intent.get("status")
+        common: dict[str, Any] = {
+            "backend": self.alias,
+            "provider_reference": str(intent.get("id") or ""),
+            "payment_public_id": str((intent.get("metadata") or {}).get("carepay_payment", "")),
+            "currency": str(intent.get("currency") or "").upper(),
+            "event_id": event_id,
+        }
+        if status == "succeeded":
+            charge = intent.get("latest_charge")
+            # Stripe reports amount_received; servers that do not (localstripe) are
+            # read from the charge's captured amount.
+            received = intent.get("amount_received")
+            if received is None and isinstance(charge, dict):
+                received = charge.get("amount_captured") or charge.get("amount")
+            if received is None:
+                received = intent.get("amount")
+            return ProviderUpdate(
+                kind=UpdateKind.SUCCEEDED,
+                amount=from_minor_units(int(received), common["currency"]),
+                transaction_reference=_id(charge) or common["provider_reference"],
+                **common,
+            )
+        if status == "processing":
+            return ProviderUpdate(kind=UpdateKind.PROCESSING, **common)
+        if status == "canceled":
+            return ProviderUpdate(kind=UpdateKind.CANCELLED, **common)
+        error = intent.get("last_payment_error") or {}
+        if status == "requires_payment_method" and (
+                error or event_type == "payment_intent.payment_failed"):
+            return ProviderUpdate(
+                kind=UpdateKind.FAILED,
+                failure_code=str(error.get("decline_code") or error.get("code") or ""),
+                failure_message=str(error.get("message") or "The payment failed."),
+                **common,
+            )
+        return None  # still waiting for the payer
+
+    def cancel(self, payment: Payment) -> None:
+        """Cancel the PaymentIntent at Stripe, unless it already finished."""
+        if not payment.provider_reference:
+            return
+        intent = self._call(
+            "look up the payment", self.client.v1.payment_intents.retrieve,
+            payment.provider_reference, options=self._request_options(payment),
+        )
+        if intent.status in ("canceled", "succeeded"):
+            if intent.status == "succeeded":
+                raise ProviderError("Stripe has already taken this payment; refund it instead.",
+                                    backend=self.alias)
+            return
+        self._call(
+            "cancel the payment", self.client.v1.payment_intents.cancel,
+            payment.provider_reference,
+            params={"cancellation_reason": "abandoned"},
+            options=self._request_options(payment, f"carepay-cancel-{payment.idempotency_key}"),
+        )
+
+    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
+        refund = self._call(
+            "refund the payment", self.client.v1.refunds.create,
+            params={
+                "payment_intent": payment.provider_reference,
+                "amount": to_minor_units(amount, payment.currency),
+                "metadata": {"carepay_payment": str(payment.public_id)},
+            },
+            options=self._request_options(payment, idempotency_key),
+        )
+        data = _plain(refund)
+        status = data.get("status")
+        return RefundResult(
+            status="failed" if status in ("failed", "canceled") else
+            ("succeeded" if status == "succeeded" else "pending"),
+            amount=from_minor_units(int(data["amount"]), payment.currency),
+            currency=str(data.get("currency") or payment.currency).upper(),
+            provider_reference=str(data.get("id") or ""),
+            failure_message=str(data.get("failure_reason") or ""),
+        )
+
+    # -- webhooks -------------------------------------------------------------------------
+    @sensitive_variables("secret")
+    def verify_webhook(self, request: HttpRequest) -> None:
+        secret = self.options.get("webhook_secret") or ""
+        header = request.headers.get("Stripe-Signature")
+        if not header:
+            raise WebhookVerificationError("Missing Stripe-Signature header.")
+        try:
+            stripe.WebhookSignature.verify_header(
+                request.body.decode("utf-8"), header, secret, tolerance=WEBHOOK_TOLERANCE
+            )
+        except UnicodeDecodeError:
+            raise WebhookVerificationError("Body is not UTF-8.") from None
+        except stripe.SignatureVerificationError as exc:
+            raise WebhookVerificationError(f"Stripe signature check failed: {exc}") from None
+
+    def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
+                                                           list[ProviderUpdate]]:
+        try:
+            event = json.loads(request.body)
+        except ValueError:
+            raise WebhookVerificationError("Body is not JSON.") from None
+        if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+            raise WebhookVerificationError("Body is not a Stripe event (no id or type).")
+        event_id, event_type = str(event["id"]), str(event["type"])
+        obj = (event.get("data") or {}).get("object") or {}
+        return event_id, event_type, event, self.updates_from_event(event_id, event_type, obj,
+                                                                    event.get("account"))
+
+    def updates_from_event(self, event_id: str, event_type: str, obj: Mapping[str, Any],
+                           account: str | None = None) -> list[ProviderUpdate]:
+        """What an event means for our payments (empty: nothing to apply)."""
+        if event_type.startswith("payment_intent."):
+            if event_type not in {"payment_intent.succeeded", "payment_intent.payment_failed",
+                                  "payment_intent.processing", "payment_intent.canceled"}:
+                return []
+            update = self.update_from_intent(obj, event_id=event_id, event_type=event_type)
+            return [update] if update else []
+        if event_type == "charge.refunded":
+            refunds = (obj.get("refunds") or {}).get("data")
+            if refunds is None or (obj.get("refunds") or {}).get("has_more"):
+                refunds = self._list_refunds(str(obj.get("id")), account)
+            intent_id = _id(obj.get("payment_intent"))
+            return [u for r in refunds if (u := self._update_from_refund(r, event_id, intent_id))]
+        if event_type in {"refund.created", "refund.updated", "refund.failed"}:
+            update = self._update_from_refund(obj, event_id, _id(obj.get("payment_intent")))
+            return [update] if update else []
+        return []
+
+    def _list_refunds(self, charge_id: str, account: str | None) -> Iterable[Any]:
+        options = {"stripe_account": account} if account else {}
+        page = self._call("list the refunds", self.client.v1.refunds.list,
+                          params={"charge": charge_id, "limit": 100}, options=options)
+        return list(page.auto_paging_iter())
+
+    def _update_from_refund(self, refund: Any, event_id: str,
+                            intent_id: str) -> ProviderUpdate | None:
+        refund = _plain(refund)
+        status = refund.get("status")
+        currency = str(refund.get("currency") or "").upper()
+        amount = refund.get("amount")
+        common: dict[str, Any] = {
+            "backend": self.alias,
+            "provider_reference": intent_id or _id(refund.get("payment_intent")),
+            "currency": currency,
+            "transaction_reference": str(refund.get("id") or ""),
+            "amount": from_minor_units(int(amount), currency)
+            if currency and amount is not None else None,
+            "event_id": event_id,
+        }
+        if status in ("succeeded", "pending", "requires_action"):
+            return ProviderUpdate(kind=UpdateKind.REFUNDED, **common)
+        if status in ("failed", "canceled"):
+            return ProviderUpdate(kind=UpdateKind.REFUND_FAILED,
+                                  failure_message=str(refund.get("failure_reason") or ""),
+                                  **common)
+        return None
+
+    # -- checks ---------------------------------------------------------------------------
+    def _key_mode(self, key: str) -> str:
+        for mode in ("test", "live"):
+            if key.startswith((f"sk_{mode}_", f"rk_{mode}_", f"pk_{mode}_")):
+                return mode
+        return ""
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        messages = super().check(**kwargs)
+        where = f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']"
+        if stripe is None:
+            messages.append(checks.Error(
+                "The Stripe backend needs the stripe package.",
+                hint="pip install 'django-carepay[stripe]'", id="carepay.E010",
+            ))
+        for name, check_id in (("secret_key", "carepay.E011"),
+                               ("publishable_key", "carepay.E012"),
+                               ("webhook_secret", "carepay.E013")):
+            if not self.options.get(name):
+                messages.append(checks.Error(
+                    f"{where}[{name!r}] is missing or empty.",
+                    hint="Set it from the environment; find it in Stripe's dashboard "
+                         "(Developers → API keys / Webhooks).",
+                    id=check_id,
+                ))
+        secret_mode = self._key_mode(str(self.options.get("secret_key") or ""))
+        public_mode = self._key_mode(self.publishable_key)
+        if secret_mode and public_mode and secret_mode != public_mode:
+            messages.append(checks.Error(
+                f"{where}: the secret key is a {secret_mode} key but the publishable key is "
+                f"a {public_mode} key.", id="carepay.E014",
+            ))
+        if secret_mode == "live" and settings.DEBUG:
+            messages.append(checks.Warning(
+                f"{where}['secret_key'] is a live key while DEBUG is True.",
+                hint="Use test keys (sk_test_…) in development.", id="carepay.W011",
+            ))
+        return messages
+
+    def check_deploy(self) -> list[checks.CheckMessage]:
+        if self._key_mode(str(self.options.get("secret_key") or "")) == "test" \
+                and not settings.DEBUG:
+            return [checks.Warning(
+                f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']['secret_key'] is a test key "
+                "while DEBUG is False: no real money will be taken.",
+                hint="Use live keys (sk_live_…) in production.", id="carepay.W010",
+            )]
+        return []

@@ -1,0 +1,1 @@
+"""The clinic: appointments that are billed through django-carepay."""

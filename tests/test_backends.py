@@ -1,0 +1,174 @@
+"""The backends registry, availability filters and the manual and dummy backends."""
+
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from django_carepay.backends import (
+    BasePaymentBackend,
+    UpdateKind,
+    all_backends,
+    available_backends,
+    get_backend,
+)
+from django_carepay.backends.dummy import DummyBackend
+from django_carepay.backends.manual import ManualBackend
+from django_carepay.exceptions import UnknownBackend
+from django_carepay.models import Invoice, Payment
+
+MANUAL = "django_carepay.backends.manual.ManualBackend"
+DUMMY = "django_carepay.backends.dummy.DummyBackend"
+
+
+class TransferBackend(BasePaymentBackend):
+    """A payer-submitted method, to test filtering by capability."""
+
+    requires_approval = True
+
+
+def carepay(**backends):
+    """``override_settings`` for a CAREPAY setting with exactly these backends."""
+    return override_settings(CAREPAY={**settings.CAREPAY, "BACKENDS": backends})
+
+
+def aliases(backends):
+    return [backend.alias for backend in backends]
+
+
+class TestRegistry:
+    def test_backends_are_built_from_the_setting(self):
+        cash = get_backend("cash")
+
+        assert isinstance(cash, ManualBackend)
+        assert (cash.alias, cash.label) == ("cash", "Cash")
+        assert isinstance(get_backend("online"), DummyBackend)
+
+    def test_one_cached_instance_per_alias(self):
+        assert get_backend("cash") is get_backend("cash")
+        assert get_backend("cash") is not get_backend("terminal")
+
+    def test_the_cache_is_reset_when_the_setting_changes(self):
+        before = get_backend("cash")
+
+        with carepay(cash={"BACKEND": MANUAL, "OPTIONS": {"label": "Petty cash"}}):
+            during = get_backend("cash")
+            assert during is not before
+            assert during.label == "Petty cash"
+
+        after = get_backend("cash")
+        assert after is not during
+        assert after.label == "Cash"
+
+    def test_unknown_alias_lists_the_configured_ones(self):
+        with pytest.raises(UnknownBackend) as excinfo:
+            get_backend("paypal")
+
+        assert str(excinfo.value) == (
+            "No payment backend is configured as 'paypal' in CAREPAY['BACKENDS'] "
+            "(configured: cash, online, terminal)."
+        )
+        assert isinstance(excinfo.value, KeyError)
+
+    def test_unknown_alias_with_nothing_configured(self):
+        with carepay(), pytest.raises(UnknownBackend, match="none are configured"):
+            get_backend("cash")
+
+    def test_all_backends_in_setting_order(self):
+        assert aliases(all_backends()) == ["cash", "terminal", "online"]
+
+    @pytest.mark.parametrize(("params", "message"), [
+        ({}, "has no 'BACKEND'"),
+        ({"BACKEND": "nowhere.Backend"}, "could not be imported"),
+        ({"BACKEND": "django_carepay.models.Invoice"}, "is not a BasePaymentBackend subclass"),
+    ])
+    def test_misconfigured_backend(self, params, message):
+        with carepay(broken=params), pytest.raises(ImproperlyConfigured, match=message):
+            get_backend("broken")
+
+
+@pytest.mark.django_db
+class TestAvailableBackends:
+    @pytest.fixture
+    def gbp(self):
+        return Invoice(currency="GBP", status=Invoice.Status.OPEN, billing_country="GB")
+
+    def test_payers_get_online_methods_only(self, gbp):
+        assert aliases(available_backends(gbp)) == ["online"]
+
+    def test_staff_get_methods_they_record(self, gbp):
+        assert aliases(available_backends(gbp, staff=True)) == ["cash", "terminal"]
+
+    def test_filtered_by_currency(self):
+        eur = Invoice(currency="EUR", status=Invoice.Status.OPEN)
+
+        assert aliases(available_backends(eur, staff=True)) == ["cash"]
+
+    def test_filtered_by_country(self, gbp):
+        with carepay(
+            uk_card={"BACKEND": DUMMY, "OPTIONS": {"countries": ["gb"]}},
+            pk_card={"BACKEND": DUMMY, "OPTIONS": {"countries": ["PK"]}},
+            anywhere={"BACKEND": DUMMY},
+        ):
+            assert aliases(available_backends(gbp)) == ["uk_card", "anywhere"]
+            assert aliases(available_backends(gbp, country="pk")) == ["pk_card", "anywhere"]
+            no_country = Invoice(currency="GBP", status=Invoice.Status.OPEN)
+            assert aliases(available_backends(no_country)) == ["anywhere"]
+
+    def test_filtered_by_capability(self, gbp):
+        with carepay(transfer={"BACKEND": f"{__name__}.TransferBackend"},
+                     cash={"BACKEND": MANUAL}):
+            assert aliases(available_backends(gbp)) == ["transfer"]
+            assert aliases(available_backends(gbp, staff=True)) == ["cash"]
+
+
+class TestCapabilities:
+    def test_manual(self):
+        cash = get_backend("cash")
+
+        assert (cash.staff_entry, cash.online, cash.requires_approval) == (True, False, False)
+        assert (cash.supports_refunds, cash.supports_partial_refunds) == (True, True)
+        assert cash.has_webhooks is False
+
+    def test_dummy(self):
+        online = get_backend("online")
+
+        assert (online.online, online.staff_entry) == (True, False)
+        assert (online.supports_refunds, online.supports_partial_refunds) == (True, True)
+
+    def test_manual_refund_is_recorded_as_asked(self):
+        payment = Payment(backend="cash", currency="GBP", amount=Decimal("80"))
+
+        result = get_backend("cash").refund(payment, Decimal("30.00"), idempotency_key="k")
+
+        assert (result.status, result.amount, result.currency) == ("succeeded",
+                                                                   Decimal("30.00"), "GBP")
+        assert result.provider_reference == ""
+
+    def test_dummy_refund_ids_follow_the_idempotency_key(self):
+        payment = Payment(backend="online", currency="GBP", amount=Decimal("80"))
+        online = get_backend("online")
+
+        first = online.refund(payment, Decimal("5"), idempotency_key="a")
+
+        assert first == online.refund(payment, Decimal("5"), idempotency_key="a")
+        assert first.provider_reference != online.refund(
+            payment, Decimal("5"), idempotency_key="b").provider_reference
+
+    @pytest.mark.parametrize(("outcome", "kind", "amount"), [
+        ("succeeded", UpdateKind.SUCCEEDED, Decimal("80")),
+        ("failed", UpdateKind.FAILED, None),
+        ("processing", UpdateKind.PROCESSING, None),
+    ])
+    def test_dummy_sync_reports_its_configured_outcome(self, outcome, kind, amount):
+        payment = Payment(backend="online", currency="GBP", amount=Decimal("80"),
+                          provider_reference="dummy_1")
+
+        with carepay(online={"BACKEND": DUMMY, "OPTIONS": {"outcome": outcome}}):
+            update = get_backend("online").sync(payment)
+
+        assert (update.kind, update.amount, update.provider_reference) == (kind, amount,
+                                                                           "dummy_1")
+        assert update.payment_public_id == str(payment.public_id)

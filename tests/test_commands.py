@@ -1,0 +1,47 @@
+"""Management commands."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from django_carepay import signals
+from django_carepay.models import Invoice
+from tests import factories
+from tests.testapp.models import Appointment
+
+pytestmark = pytest.mark.django_db
+
+
+def mark_overdue(*args):
+    out = StringIO()
+    call_command("carepay_mark_overdue", *args, stdout=out)
+    return out.getvalue()
+
+
+class TestMarkOverdue:
+    def test_moves_invoices_past_their_due_date_once(self, invoice, receive):
+        overdue = receive(signals.invoice_overdue, sender=Appointment)
+        day_after = (invoice.due_date + timedelta(days=1)).isoformat()
+
+        assert mark_overdue("--today", day_after) == "1 invoice(s) marked overdue.\n"
+        assert mark_overdue("--today", day_after) == "0 invoice(s) marked overdue.\n"
+
+        assert factories.reload(invoice).status == Invoice.Status.OVERDUE
+        assert overdue.count == 1
+
+    def test_uses_today_by_default(self, invoice):
+        yesterday = timezone.localdate() - timedelta(days=1)
+        late = factories.make_invoice(due_date=yesterday)
+
+        assert mark_overdue() == "1 invoice(s) marked overdue.\n"
+        assert factories.reload(late).status == Invoice.Status.OVERDUE
+        assert factories.reload(invoice).status == Invoice.Status.OPEN
+
+    def test_refuses_a_bad_date(self, invoice):
+        with pytest.raises(CommandError, match="'31/12/2030' is not a YYYY-MM-DD date"):
+            mark_overdue("--today", "31/12/2030")
+
+        assert factories.reload(invoice).status == Invoice.Status.OPEN

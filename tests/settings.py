@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_carepay",
     "tests.testapp",
+    "clinic",  # the example project's host app (tests/example/)
 ]
 
 MIDDLEWARE = [

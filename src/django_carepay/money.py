@@ -47,9 +47,19 @@ def validate_currency(currency: str) -> str:
     return code
 
 
+@lru_cache(maxsize=512)
 def currency_exponent(currency: str) -> int:
     """The number of decimal places of ``currency``'s minor unit (GBP 2, JPY 0, KWD 3)."""
     return int(get_currency_precision(validate_currency(currency)))
+
+
+def round_to_currency(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` rounded half-up to ``currency``'s minor unit (``80.000`` → ``80.00``).
+
+    For computed amounts (line totals, tax) and for amounts read back from the
+    database, which stores three places for every currency.
+    """
+    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
 
 
 def to_decimal(value: object) -> Decimal:

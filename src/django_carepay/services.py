@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -44,7 +44,7 @@ from .exceptions import (
     ProviderMismatch,
 )
 from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
-from .money import currency_exponent, quantize, to_decimal, validate_currency
+from .money import quantize, round_to_currency, to_decimal, validate_currency
 
 logger = logging.getLogger("django_carepay")
 
@@ -150,10 +150,6 @@ def _require_available(backend: BasePaymentBackend, invoice: Invoice,
         )
 
 
-def _round(value: Decimal, currency: str) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
-
-
 def _recompute_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
     subtotal = Decimal(0)
     tax = Decimal(0)
@@ -194,11 +190,28 @@ def _apply_charge(invoice: Invoice, payment: Payment, amount: Decimal, *, by: An
     )
 
 
+# What applying money changes; saving only these keeps the hot path (webhooks) lean.
+_CHARGE_PAYMENT_FIELDS = ["status", "succeeded_at", "amount_received", "decided_by",
+                          "decided_at", "decision_notes", "updated_at"]
+_REFUND_PAYMENT_FIELDS = ["status", "amount_refunded", "updated_at"]
+_MONEY_INVOICE_FIELDS = ["status", "amount_paid", "amount_refunded", "paid_at", "updated_at"]
+
+
 def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
-    payment.save()
+    if payment._state.adding:
+        payment.save(force_insert=True)
+    else:
+        payment.save(update_fields=_CHARGE_PAYMENT_FIELDS)
     txn.payment = payment
     txn.save(force_insert=True)
-    invoice.save()
+    invoice.save(update_fields=_MONEY_INVOICE_FIELDS)
+
+
+def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
+    payment.save(update_fields=_REFUND_PAYMENT_FIELDS)
+    txn.payment = payment
+    txn.save(force_insert=True)
+    invoice.save(update_fields=_MONEY_INVOICE_FIELDS)
 
 
 def _settle_if_paid(invoice: Invoice) -> bool:
@@ -230,12 +243,12 @@ def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
     rate = to_decimal(tax_rate)
     if not Decimal(0) <= rate <= Decimal(100) or rate != rate.quantize(Decimal("0.001")):
         raise InvalidAmount(f"Tax rate {tax_rate!r} must be a percentage between 0 and 100.")
-    line_total = _round(qty * price, invoice.currency)
+    line_total = round_to_currency(qty * price, invoice.currency)
     return InvoiceLine(
         invoice=invoice, position=position, description=description, quantity=qty,
         unit_price=price, tax_rate=rate, service_date=service_date,
         provider_name=provider_name, line_total=line_total,
-        tax_amount=_round(line_total * rate / 100, invoice.currency),
+        tax_amount=round_to_currency(line_total * rate / 100, invoice.currency),
         metadata=dict(metadata or {}),
     )
 
@@ -664,10 +677,7 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             return existing
         txn = _apply_refund(invoice, locked, result.amount, by=by,
                             provider_reference=result.provider_reference, note=reason)
-        locked.save()
-        txn.payment = locked
-        txn.save(force_insert=True)
-        invoice.save()
+        _save_refund(invoice, locked, txn)
         _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
     _copy_state(payment, locked)
     return txn
@@ -779,10 +789,7 @@ def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> 
         )
     txn = _apply_refund(invoice, payment, amount, by=None,
                         provider_reference=update.transaction_reference, note=update.event_id)
-    payment.save()
-    txn.payment = payment
-    txn.save(force_insert=True)
-    invoice.save()
+    _save_refund(invoice, payment, txn)
     _send(signals.payment_refunded, invoice, payment=payment, transaction=txn, by=None)
 
 

@@ -170,20 +170,22 @@ class BasePaymentBackend:
                 hint=f"{type(self).__name__} accepts: {', '.join(sorted(allowed))}.",
                 id="carepay.E003",
             ))
-        for code in self.currencies:
-            try:
-                validate_currency(code)
-            except ValueError as exc:
-                messages.append(checks.Error(
-                    f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']['currencies']: {exc}",
-                    id="carepay.E004",
-                ))
         for key in ("currencies", "countries"):
             value = self.options.get(key)
             if value is not None and (isinstance(value, str) or not isinstance(value, Iterable)):
                 messages.append(checks.Error(
                     f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS'][{key!r}] must be a list "
                     f"of codes, not {value!r}.",
+                    hint=f"e.g. [{value!r}]" if isinstance(value, str) else None,
+                    id="carepay.E004",
+                ))
+                return messages
+        for code in self.currencies:
+            try:
+                validate_currency(code)
+            except ValueError as exc:
+                messages.append(checks.Error(
+                    f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']['currencies']: {exc}",
                     id="carepay.E004",
                 ))
         return messages

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from ..money import round_to_currency
 from .fields import MoneyField
 
 if TYPE_CHECKING:
@@ -40,9 +41,11 @@ class InvoiceQuerySet(models.QuerySet["Invoice"]):
         return self.filter(status=Invoice.Status.OPEN, due_date__lt=today)
 
     def needing_refund(self) -> InvoiceQuerySet:
-        """Invoices that received more than they were for (payments raced)."""
-        return self.filter(
-            amount_paid__gt=models.F("total") + models.F("amount_refunded"),
+        """Invoices that kept more than they are owed: overpaid (payments raced), or
+        void with money received (a provider confirmed a payment after the void)."""
+        kept = models.F("amount_paid") - models.F("amount_refunded")
+        return self.alias(kept=kept).filter(
+            Q(kept__gt=models.F("total")) | Q(status=Invoice.Status.VOID, kept__gt=0)
         )
 
 
@@ -157,12 +160,16 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         """What the payer still owes; negative when the invoice was overpaid.
 
         On a settled or closed invoice a refund is a concession, not a new debt, so
-        only an overpayment (a negative figure) is shown there.
+        only an overpayment (a negative figure) is shown there. A void invoice owes
+        nothing: any money it received is an overpayment.
         """
-        outstanding = self.total - self.net_paid
+        owed = Decimal(0) if self.status == self.Status.VOID else self.total
+        outstanding = owed - self.net_paid
+        if self.currency:
+            outstanding = round_to_currency(outstanding, self.currency)
         if self.status in (self.Status.DRAFT, *self.COLLECTIBLE):
             return outstanding
-        return min(outstanding, Decimal(0))
+        return min(outstanding, Decimal(0).quantize(outstanding))  # same exponent either way
 
     @property
     def is_payable(self) -> bool:

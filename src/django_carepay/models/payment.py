@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from ..money import round_to_currency
 from .fields import MoneyField
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         """What may still be refunded: received and not yet handed back."""
         if self.status not in (self.Status.SUCCEEDED, self.Status.PARTIALLY_REFUNDED):
             return Decimal(0)
-        return self.amount_received - self.amount_refunded
+        return round_to_currency(self.amount_received - self.amount_refunded, self.currency)
 
     # -- transitions (state only; services do the rest) ---------------------------
     @transition(field=status, source=Status.PENDING, target=Status.PROCESSING)

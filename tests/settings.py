@@ -1,8 +1,16 @@
 """Settings for carepay's test suite. ``DATABASE_URL`` selects PostgreSQL."""
 
 import os
+import sys
+from pathlib import Path
 
 import dj_database_url
+
+# The example project's host apps (clinic, saas) are installed too; make them
+# importable however these settings are loaded (pytest, mypy's Django plugin).
+EXAMPLE_PROJECT = str(Path(__file__).resolve().parent.parent / "example_project")
+if EXAMPLE_PROJECT not in sys.path:
+    sys.path.append(EXAMPLE_PROJECT)
 
 SECRET_KEY = "carepay-tests-not-secret"
 DEBUG = False

@@ -31,3 +31,47 @@ def send_invoice_email(invoice_pk: int) -> None:
         message=render_to_string("carepay/email/invoice_body.txt", context),
         recipient_list=[invoice.billing_email],
     )
+
+
+def send_transfer_submitted(payment_pk: int) -> None:
+    """Tell staff (``CAREPAY["STAFF_NOTIFICATION_EMAILS"]``) a payment awaits approval."""
+    from .conf import carepay_settings
+    from .models import Payment
+
+    recipients = carepay_settings.STAFF_NOTIFICATION_EMAILS
+    if not recipients:
+        return
+    payment = Payment.objects.select_related("invoice").get(pk=payment_pk)
+    context = {"payment": payment, "invoice": payment.invoice}
+    get_adapter().send_mail(
+        subject=render_to_string("carepay/email/transfer_submitted_subject.txt",
+                                 context).strip(),
+        message=render_to_string("carepay/email/transfer_submitted_body.txt", context),
+        recipient_list=list(recipients),
+    )
+
+
+def payer_email(invoice: object) -> str:
+    """Where to write to the payer: the billing e-mail, else the customer's."""
+    email = getattr(invoice, "billing_email", "")
+    customer = getattr(invoice, "customer", None)
+    return email or (getattr(customer, "email", "") if customer is not None else "")
+
+
+def send_payment_decided(payment_pk: int) -> None:
+    """Tell the payer their submitted payment was approved or rejected (and why)."""
+    from .models import Payment
+
+    payment = Payment.objects.select_related("invoice", "invoice__customer").get(pk=payment_pk)
+    invoice = payment.invoice
+    recipient = payer_email(invoice)
+    if not recipient:
+        logger.warning("No e-mail for the payer of %s; decision not sent.", invoice.number)
+        return
+    approved = payment.status in Payment.RECEIVED
+    context = {"payment": payment, "invoice": invoice, "approved": approved}
+    get_adapter().send_mail(
+        subject=render_to_string("carepay/email/payment_decided_subject.txt", context).strip(),
+        message=render_to_string("carepay/email/payment_decided_body.txt", context),
+        recipient_list=[recipient],
+    )

@@ -19,16 +19,18 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
+from django.core.files import File
 from django.db import IntegrityError, connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from . import signals
+from . import emails, signals
 from .adapter import get_adapter
 from .backends import BasePaymentBackend, ProviderUpdate, UpdateKind, get_backend
 from .conf import carepay_settings
@@ -45,6 +47,7 @@ from .exceptions import (
 )
 from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
 from .money import quantize, round_to_currency, to_decimal, validate_currency
+from .proofs import proof_extension
 
 logger = logging.getLogger("django_carepay")
 
@@ -352,9 +355,7 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
         locked.save()
         _send(signals.invoice_issued, locked, by=by)
         if send_email:
-            from .emails import send_invoice_email
-
-            transaction.on_commit(lambda: send_invoice_email(locked.pk))
+            transaction.on_commit(partial(emails.send_invoice_email, locked.pk))
     _copy_state(invoice, locked)
     return locked
 
@@ -523,8 +524,15 @@ def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
 
 
 def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = None,
-                    reference: str, notes: str = "", by: Any = None) -> Payment:
-    """A payer reports an offline payment (bank transfer); it waits for staff approval."""
+                    reference: str, notes: str = "", by: Any = None,
+                    paid_on: date | None = None, proof: File | None = None,
+                    country: str | None = None) -> Payment:
+    """A payer reports an offline payment (bank transfer); it waits for staff approval.
+
+    ``proof`` (optional) is a PDF, PNG or JPEG no larger than
+    ``CAREPAY["MAX_PROOF_SIZE"]``, checked by its content; it is stored only when the
+    submission is, never left behind by a refusal. Staff are e-mailed on commit.
+    """
     be = _backend(backend)
     if not be.requires_approval:
         raise BackendNotAvailable(
@@ -533,18 +541,32 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     reference = (reference or "").strip()
     if not reference:
         raise CarepayError("Enter the reference you quoted with your payment.")
-    with transaction.atomic():
-        locked = _lock_invoice(invoice)
-        _require_collectible(locked)
-        _require_available(be, locked)
-        value = _staff_amount(locked, amount)
-        payment = Payment(
-            invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
-            reference=reference, notes=notes, recorded_by=by,
-        )
-        payment._submit()
-        payment.save(force_insert=True)
-        _send(signals.payment_submitted, locked, payment=payment, by=by)
+    if paid_on is not None and paid_on > timezone.localdate():
+        raise CarepayError(f"The date paid ({paid_on:%d %b %Y}) is in the future.")
+    extension = proof_extension(proof) if proof is not None else ""
+    stored = ""
+    payment = None
+    try:
+        with transaction.atomic():
+            locked = _lock_invoice(invoice)
+            _require_collectible(locked)
+            _require_available(be, locked, country)
+            value = _staff_amount(locked, amount)
+            payment = Payment(
+                invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
+                reference=reference, notes=notes, recorded_by=by, paid_on=paid_on,
+            )
+            payment._submit()
+            if proof is not None:
+                payment.proof.save(f"proof{extension}", proof, save=False)
+                stored = payment.proof.name
+            payment.save(force_insert=True)
+            _send(signals.payment_submitted, locked, payment=payment, by=by)
+            transaction.on_commit(partial(emails.send_transfer_submitted, payment.pk))
+    except BaseException:
+        if stored and payment is not None:  # the row rolled back: drop its upload too
+            payment.proof.storage.delete(stored)
+        raise
     _copy_state(invoice, locked)
     return payment
 
@@ -591,6 +613,7 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
         _save_charge(invoice, locked, txn)
         _send(signals.payment_approved, invoice, payment=locked, transaction=txn, by=by)
         _announce_charge(invoice, locked, txn, by=by, settled=settled)
+        transaction.on_commit(partial(emails.send_payment_decided, locked.pk))
     _copy_state(payment, locked)
     return locked
 
@@ -612,6 +635,7 @@ def reject_payment(payment: Payment, *, by: Any, notes: str) -> Payment:
         locked.save()
         _send(signals.payment_rejected, invoice, payment=locked, by=by, reason=reason)
         _send(signals.payment_failed, invoice, payment=locked, by=by)
+        transaction.on_commit(partial(emails.send_payment_decided, locked.pk))
     _copy_state(payment, locked)
     return locked
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..money import round_to_currency
+from ..proofs import proof_upload_to
 from .fields import MoneyField
 
 if TYPE_CHECKING:
@@ -79,6 +80,14 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         help_text=_("The payer's or staff's reference, e.g. a bank transfer reference."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    paid_on = models.DateField(
+        _("paid on"), null=True, blank=True,
+        help_text=_("The date the payer says they paid (offline payments)."),
+    )
+    proof = models.FileField(
+        _("proof of payment"), upload_to=proof_upload_to, blank=True, max_length=255,
+        help_text=_("Served only to staff and the payer, never from a public URL."),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",

@@ -1,0 +1,116 @@
+"""Bank transfers and other offline methods: the payer pays outside, then submits a
+confirmation that staff approve or reject.
+
+Configure one instance per method, each with the countries and currencies it serves::
+
+    "bank_transfer_pk": {
+        "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
+        "OPTIONS": {
+            "label": "Bank transfer (Pakistan)",
+            "instructions": "Transfer {{ amount_due }} to the account below, quoting "
+                            "{{ reference }}.",
+            "account": {"Account name": "Acme Ltd", "IBAN": "PK36SCBL0000001123456702"},
+            "countries": ["PK"],
+            "currencies": ["PKR", "USD"],
+        },
+    }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core import checks
+from django.template import Context, Engine, TemplateSyntaxError
+
+from ..models import Payment
+from ..money import format_money
+from .base import BasePaymentBackend, PaymentAction, RefundResult
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from ..models import Invoice
+
+DEFAULT_INSTRUCTIONS = (
+    "Please transfer {{ amount_due }} to the account below and quote the reference "
+    "{{ reference }} so we can match your payment. Then tell us about it with the form "
+    "below."
+)
+
+# A small engine of its own: instructions are settings, rendered with autoescape on
+# and no access to the project's template tags or loaders.
+_engine = Engine(autoescape=True)
+
+
+class BankTransferBackend(BasePaymentBackend):
+    """The payer transfers the money and submits a confirmation; staff decide.
+
+    Options: ``label``; ``instructions`` (a Django template string; context
+    ``invoice``, ``amount_due`` (formatted), ``reference``, ``account``); ``account``
+    (a mapping of account details shown to the payer, in order); ``reference_format``
+    (``str.format`` pattern with ``{number}`` and ``{public_id}``, default ``{number}``);
+    and the common ``currencies`` and ``countries``.
+    """
+
+    requires_approval = True
+    # Money sent back by bank transfer is recorded by staff, as for cash.
+    supports_refunds = True
+    supports_partial_refunds = True
+    option_names = frozenset({"instructions", "account", "reference_format"})
+
+    @property
+    def account(self) -> Mapping[str, str]:
+        return dict(self.options.get("account") or {})
+
+    def payment_reference(self, invoice: Invoice) -> str:
+        """The reference the payer should quote with their transfer."""
+        pattern = str(self.options.get("reference_format") or "{number}")
+        return pattern.format(number=invoice.number or "", public_id=invoice.public_id)
+
+    def render_instructions(self, invoice: Invoice) -> str:
+        """The payer's instructions for ``invoice``, as safe HTML."""
+        template = _engine.from_string(str(self.options.get("instructions")
+                                           or DEFAULT_INSTRUCTIONS))
+        return template.render(Context({
+            "invoice": invoice,
+            "amount_due": format_money(invoice.amount_due, invoice.currency),
+            "reference": self.payment_reference(invoice),
+            "account": self.account,
+        }))
+
+    def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
+        invoice = payment.invoice
+        return PaymentAction(
+            kind="instructions", template="carepay/backends/bank_transfer.html",
+            context={"instructions": self.render_instructions(invoice),
+                     "account": self.account,
+                     "reference": self.payment_reference(invoice)},
+        )
+
+    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
+        # Staff send the money back themselves; recording it is the whole refund.
+        return RefundResult(status="succeeded", amount=amount, currency=payment.currency)
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        messages = super().check(**kwargs)
+        where = f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']"
+        try:
+            _engine.from_string(str(self.options.get("instructions") or DEFAULT_INSTRUCTIONS))
+        except TemplateSyntaxError as exc:
+            messages.append(checks.Error(f"{where}['instructions'] is not a valid template: "
+                                         f"{exc}", id="carepay.E020"))
+        if not isinstance(self.options.get("account", {}), Mapping):
+            messages.append(checks.Error(
+                f"{where}['account'] must be a mapping of label to value, e.g. "
+                "{'IBAN': 'GB…'}.", id="carepay.E021"))
+        pattern = str(self.options.get("reference_format") or "{number}")
+        try:
+            pattern.format(number="INV-2026-00001", public_id="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            messages.append(checks.Error(
+                f"{where}['reference_format'] {pattern!r} is not valid: {exc!r}; use "
+                "{number} and {public_id}.", id="carepay.E022"))
+        return messages

@@ -1,0 +1,54 @@
+"""Proof-of-payment uploads: checked by content, stored under unguessable names."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from .conf import carepay_settings
+from .exceptions import CarepayError
+
+if TYPE_CHECKING:
+    from django.core.files import File
+
+    from .models import Payment
+
+#: Accepted file types, recognised by their first bytes (a name or a browser's
+#: Content-Type proves nothing).
+SIGNATURES = {
+    b"%PDF-": ".pdf",
+    b"\x89PNG\r\n\x1a\n": ".png",
+    b"\xff\xd8\xff": ".jpg",
+}
+
+
+class InvalidProof(CarepayError, ValueError):
+    """A proof-of-payment upload is too large or not a PDF, PNG or JPEG."""
+
+
+def proof_extension(upload: File) -> str:
+    """Validate ``upload`` and return the extension its content calls for."""
+    limit = carepay_settings.MAX_PROOF_SIZE
+    size = upload.size or 0
+    if size > limit:
+        raise InvalidProof(
+            f"The proof of payment is {size / 1048576:.1f} MB; the limit is "
+            f"{limit / 1048576:.1f} MB."
+        )
+    if size == 0:
+        raise InvalidProof("The proof of payment is empty.")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for magic, extension in SIGNATURES.items():
+        if head.startswith(magic):
+            return extension
+    raise InvalidProof("The proof of payment must be a PDF, PNG or JPEG file.")
+
+
+def proof_upload_to(payment: Payment, filename: str) -> str:
+    """A name no one can guess: proofs are served only through carepay's view."""
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f"carepay/proofs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"

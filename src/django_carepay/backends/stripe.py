@@ -269,7 +269,6 @@ class StripeBackend(BasePaymentBackend):
         self._call(
             "cancel the payment", self.client.v1.payment_intents.cancel,
             payment.provider_reference,
-            params={"cancellation_reason": "abandoned"},
             options=self._request_options(payment, f"carepay-cancel-{payment.idempotency_key}"),
         )
 

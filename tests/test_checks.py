@@ -60,13 +60,15 @@ def test_bad_backend_currency():
 
 
 def test_currencies_given_as_a_string():
-    messages = carepay_messages(BACKENDS={
+    [message] = carepay_messages(BACKENDS={
         "cash": {"BACKEND": MANUAL, "OPTIONS": {"currencies": "GBP"}},
     })
 
-    assert set(ids(messages)) == {"carepay.E004"}
-    assert "CAREPAY['BACKENDS']['cash']['OPTIONS']['currencies'] must be a list of codes, " \
-           "not 'GBP'." in [m.msg for m in messages]
+    assert message.id == "carepay.E004"
+    assert message.msg == (
+        "CAREPAY['BACKENDS']['cash']['OPTIONS']['currencies'] must be a list of codes, "
+        "not 'GBP'."
+    )
 
 
 def test_bad_dummy_outcome():

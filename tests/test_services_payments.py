@@ -177,11 +177,6 @@ class TestOverpayment:
         stored = factories.reload(overpaid)
         assert (stored.status, stored.amount_due) == (Invoice.Status.PAID, Decimal("0"))
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "BUG: money a provider confirms on a voided invoice is recorded, but "
-        "amount_due stays 0 and needing_refund() compares amount_paid with total, so "
-        "the money is never flagged for a refund (models/invoice.py amount_due and "
-        "InvoiceQuerySet.needing_refund ignore void)."))
     def test_money_arriving_on_a_voided_invoice_needs_a_refund(self, invoice):
         payment = factories.start_online(invoice)
         services.void_invoice(invoice)

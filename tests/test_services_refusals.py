@@ -64,10 +64,6 @@ class TestAmounts:
                 InvalidAmount, match=r"50\.01 GBP is more than the .* can still be refunded"):
             services.refund_payment(payment, amount="50.01")
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "BUG: services.py _staff_amount() and refund_payment() put amounts read back "
-        "from the database (3 stored places) into their messages unquantized: "
-        "'more than the 50.000 GBP due ...; enter at most 50.000.'"))
     def test_messages_show_amounts_in_the_currencys_minor_unit(self, invoice, staff):
         payment = factories.pay_cash(invoice, "30.00")
         invoice = factories.reload(invoice)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import payer, webhooks
+from .views import payer, staff, webhooks
 
 app_name = "carepay"
 
@@ -12,5 +12,9 @@ urlpatterns = [
     path("invoices/<uuid:public_id>/pay/<slug:alias>/", payer.pay, name="pay"),
     path("payments/<uuid:public_id>/return/", payer.payment_return, name="payment_return"),
     path("link/<str:token>/", payer.invoice_link, name="invoice_link"),
+    path("payments/<uuid:public_id>/proof/", payer.payment_proof, name="payment_proof"),
     path("webhooks/<slug:alias>/", webhooks.webhook, name="webhook"),
+    path("staff/approvals/", staff.approvals, name="approvals"),
+    path("staff/payments/<uuid:public_id>/approve/", staff.approve, name="approve_payment"),
+    path("staff/payments/<uuid:public_id>/reject/", staff.reject, name="reject_payment"),
 ]

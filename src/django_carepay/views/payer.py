@@ -5,8 +5,17 @@ Thin: find the invoice the requester may see (else 404), call a service, render.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -14,7 +23,9 @@ from django.views.decorators.http import require_GET
 from .. import services
 from ..adapter import get_adapter
 from ..backends import available_backends, get_backend
+from ..backends.bank_transfer import BankTransferBackend
 from ..exceptions import CarepayError, InvalidLink, UnknownBackend
+from ..forms import TransferConfirmationForm
 from ..models import Invoice, Payment
 
 SESSION_KEY = "carepay_invoice_grants"
@@ -70,7 +81,8 @@ def invoice_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
-    """Start (or resume) paying an invoice with an online method."""
+    """Pay an invoice: an online method's payment page, or an offline method's
+    instructions and confirmation form."""
     invoice = get_invoice_for_payer(request, public_id)
     try:
         backend = get_backend(alias)
@@ -78,6 +90,10 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
         raise Http404("No such payment method.") from None
     if backend not in available_backends(invoice):
         raise Http404("That payment method is not available for this invoice.")
+    if isinstance(backend, BankTransferBackend):
+        return _submit_transfer(request, invoice, backend)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     try:
         payment = services.start_payment(invoice, backend=alias, request=request)
     except CarepayError as exc:
@@ -93,6 +109,51 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
             reverse("carepay:payment_return", args=[payment.public_id])),
         **action.context,
     })
+
+
+def _submit_transfer(request: HttpRequest, invoice: Invoice,
+                     backend: BankTransferBackend) -> HttpResponse:
+    if not invoice.is_payable:
+        return render(request, "carepay/pay_error.html", {
+            "invoice": invoice, "error": f"Invoice {invoice.number} has nothing left to pay.",
+        }, status=409)
+    form = TransferConfirmationForm(
+        request.POST or None, request.FILES or None,
+        initial={"amount": invoice.amount_due, "reference": backend.payment_reference(invoice)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_transfer(
+                invoice, backend=backend.alias, amount=data["amount"],
+                reference=data["reference"], notes=data["notes"], paid_on=data["paid_on"],
+                proof=data["proof"] or None,
+                by=request.user if request.user.is_authenticated else None,
+            )
+        except CarepayError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Thank you: we received your payment details and will "
+                                      "confirm once the money has arrived.")
+            return redirect("carepay:invoice_detail", public_id=invoice.public_id)
+    return render(request, "carepay/backends/bank_transfer.html", {
+        "invoice": invoice, "backend": backend, "form": form,
+        "instructions": backend.render_instructions(invoice),
+        "account": backend.account, "reference": backend.payment_reference(invoice),
+    }, status=400 if form.errors else 200)
+
+
+@require_GET
+def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
+    """A payment's proof file, for staff who may decide on it and for its payer only."""
+    payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
+    allowed = (request.user.has_perm("carepay.approve_payment")
+               or request.user.has_perm("carepay.view_payment")
+               or can_view(request, payment.invoice))
+    if not allowed or not payment.proof:
+        raise Http404("No proof found.")
+    name = f"proof-{payment.invoice.number}{Path(payment.proof.name).suffix}"
+    return FileResponse(payment.proof.open("rb"), filename=name)
 
 
 @require_GET

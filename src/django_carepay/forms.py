@@ -1,0 +1,72 @@
+"""Forms for carepay's pages. Validation of money and state stays in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .conf import carepay_settings
+
+
+class TransferConfirmationForm(forms.Form):
+    """What a payer tells us after paying by bank transfer."""
+
+    reference = forms.CharField(
+        label=_("Reference you quoted"), max_length=255,
+        help_text=_("The reference on your bank transfer."),
+    )
+    amount = forms.DecimalField(label=_("Amount paid"), max_digits=14, decimal_places=3,
+                                min_value=0)
+    paid_on = forms.DateField(label=_("Date paid"),
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    notes = forms.CharField(label=_("Notes"), required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    proof = forms.FileField(
+        label=_("Proof of payment (optional)"), required=False,
+        help_text=_("A PDF, PNG or JPEG, e.g. a screenshot of the transfer."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+
+    def clean_reference(self) -> str:
+        reference: str = self.cleaned_data["reference"].strip()
+        if not reference:
+            raise forms.ValidationError(_("Enter the reference you quoted."))
+        return reference
+
+    def clean_paid_on(self) -> Any:
+        paid_on = self.cleaned_data["paid_on"]
+        if paid_on > timezone.localdate():
+            raise forms.ValidationError(_("The date paid cannot be in the future."))
+        return paid_on
+
+    def clean_proof(self) -> Any:
+        proof = self.cleaned_data.get("proof")
+        if proof and proof.size > carepay_settings.MAX_PROOF_SIZE:
+            raise forms.ValidationError(
+                _("The file is too large (the limit is %(mb).1f MB).")
+                % {"mb": carepay_settings.MAX_PROOF_SIZE / 1048576}
+            )
+        return proof
+
+
+class ApproveForm(forms.Form):
+    """Staff approving a submitted payment; the amount corrects what actually arrived."""
+
+    amount = forms.DecimalField(label=_("Amount received"), max_digits=14, decimal_places=3,
+                                required=False, min_value=0)
+    notes = forms.CharField(label=_("Notes"), required=False)
+
+
+class RejectForm(forms.Form):
+    """Staff rejecting a submitted payment; the payer is told the reason."""
+
+    reason = forms.CharField(label=_("Reason (sent to the payer)"), max_length=2000)
+
+    def clean_reason(self) -> str:
+        reason: str = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give a reason; the payer is told it."))
+        return reason

@@ -1,0 +1,90 @@
+"""Staff pages: the approvals queue and the decisions on it.
+
+Every page needs ``carepay.approve_payment`` (403 otherwise, also for anonymous
+users); decisions go through :mod:`django_carepay.services`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import services
+from ..backends import get_backend
+from ..exceptions import CarepayError, UnknownBackend
+from ..forms import ApproveForm, RejectForm
+from ..models import Payment
+
+APPROVE_PERMISSION = "carepay.approve_payment"
+
+
+def approver_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """403 unless the user may approve payments (no login redirect: staff pages)."""
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm(APPROVE_PERMISSION):
+            raise PermissionDenied("You may not approve payments.")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def _label(alias: str) -> str:
+    try:
+        return get_backend(alias).label
+    except UnknownBackend:
+        return alias
+
+
+@require_GET
+@approver_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    """Payments awaiting approval, oldest first, with what staff need to decide."""
+    waiting = Payment.objects.awaiting_approval().select_related("invoice", "recorded_by")
+    return render(request, "carepay/staff/approvals.html", {
+        "rows": [{"payment": p, "method": _label(p.backend)} for p in waiting],
+        "approve_form": ApproveForm(), "reject_form": RejectForm(),
+    })
+
+
+@require_POST
+@approver_required
+def approve(request: HttpRequest, public_id: object) -> HttpResponse:
+    payment = get_object_or_404(Payment, public_id=public_id)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not approved: {form.errors.as_text()}")
+        return redirect("carepay:approvals")
+    try:
+        services.approve_payment(payment, by=request.user, notes=form.cleaned_data["notes"],
+                                 amount=form.cleaned_data["amount"])
+    except CarepayError as exc:
+        messages.error(request, f"Not approved: {exc}")
+    else:
+        messages.success(request, f"Approved {payment.reference} for "
+                                  f"{payment.invoice.number}.")
+    return redirect("carepay:approvals")
+
+
+@require_POST
+@approver_required
+def reject(request: HttpRequest, public_id: object) -> HttpResponse:
+    payment = get_object_or_404(Payment, public_id=public_id)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not rejected: give a reason; the payer is told it.")
+        return redirect("carepay:approvals")
+    try:
+        services.reject_payment(payment, by=request.user, notes=form.cleaned_data["reason"])
+    except CarepayError as exc:
+        messages.error(request, f"Not rejected: {exc}")
+    else:
+        messages.success(request, f"Rejected {payment.reference} for "
+                                  f"{payment.invoice.number}; the payer was told why.")
+    return redirect("carepay:approvals")

@@ -77,4 +77,5 @@ CAREPAY = {
                    "OPTIONS": {"label": "Online (test)"}},
     },
     "DEFAULT_CURRENCY": "GBP",
+    "SITE_URL": "https://clinic.example.com",
 }

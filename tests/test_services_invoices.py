@@ -248,12 +248,6 @@ class TestInvoiceEmail:
         assert "£80.00" in message.body
         assert message.from_email == "billing@example.com"
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "BUG: emails.send_invoice_email() calls payment_link(invoice) without a "
-        "request and DefaultCarepayAdapter.build_absolute_uri() then returns the bare "
-        "path, so the e-mailed pay link is '/billing/link/...', which no mail client "
-        "can open. The default adapter needs a site URL (a CAREPAY setting or "
-        "django.contrib.sites) for links built outside a request."))
     def test_the_emailed_pay_link_is_absolute(self, draft, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             services.issue_invoice(draft, send_email=True)

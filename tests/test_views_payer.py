@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import reverse
 
@@ -97,9 +98,16 @@ class TestPaymentLink:
     def test_round_trip(self, invoice):
         link = services.payment_link(invoice)
 
-        assert link.startswith("/billing/link/")
-        token = link.removeprefix("/billing/link/").rstrip("/")
+        # No request: CAREPAY["SITE_URL"] (tests/settings.py) makes it absolute.
+        assert link.startswith("https://clinic.example.com/billing/link/")
+        token = link.removeprefix("https://clinic.example.com/billing/link/").rstrip("/")
         assert services.resolve_payment_link(token) == invoice
+
+    def test_without_a_site_url_or_request_it_refuses(self, invoice, settings):
+        settings.CAREPAY = {**settings.CAREPAY, "SITE_URL": None}
+
+        with pytest.raises(ImproperlyConfigured, match="SITE_URL"):
+            services.payment_link(invoice)
 
     def test_absolute_with_a_request(self, invoice, rf):
         link = services.payment_link(invoice, request=rf.get("/"))

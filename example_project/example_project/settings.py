@@ -101,6 +101,25 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "billing@riverside-practice.example"
 
+if os.environ.get("STRIPE_SECRET_KEY"):
+    CARD_BACKEND = {
+        "BACKEND": "django_carepay.backends.stripe.StripeBackend",
+        "OPTIONS": {
+            "label": "Card",
+            "secret_key": os.environ["STRIPE_SECRET_KEY"],
+            "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+            "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+            # A Stripe-compatible server instead of api.stripe.com (e.g. localstripe).
+            **({"api_base": os.environ["STRIPE_API_BASE"]}
+               if os.environ.get("STRIPE_API_BASE") else {}),
+        },
+    }
+else:
+    CARD_BACKEND = {
+        "BACKEND": "django_carepay.backends.dummy.DummyBackend",
+        "OPTIONS": {"label": "Card (demo)"},
+    }
+
 CAREPAY = {
     "BACKENDS": {
         "cash": {
@@ -111,15 +130,13 @@ CAREPAY = {
             "BACKEND": "django_carepay.backends.manual.ManualBackend",
             "OPTIONS": {"label": "Card terminal"},
         },
-        # Online card payments. The demo uses the dummy provider, which confirms every
-        # payment without moving money; the Stripe backend replaces it under the same
-        # alias "card" once STRIPE_* keys are configured in the environment.
-        "card": {
-            "BACKEND": "django_carepay.backends.dummy.DummyBackend",
-            "OPTIONS": {"label": "Card (demo)"},
-        },
+        # Online card payments: Stripe when its keys are in the environment, otherwise
+        # the dummy provider, which confirms every payment without moving money.
+        "card": CARD_BACKEND,
     },
     "DEFAULT_CURRENCY": "GBP",
     "INVOICE_NUMBER_FORMAT": "INV-{year}-{seq:05d}",
     "ADAPTER": "clinic.adapter.ClinicAdapter",
+    # Used for links e-mailed outside a request (invoice e-mails).
+    "SITE_URL": os.environ.get("CAREPAY_SITE_URL", "http://127.0.0.1:8000"),
 }

@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 
 from .conf import carepay_settings
+from .exceptions import CarepayConfigurationError
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -74,10 +76,23 @@ class DefaultCarepayAdapter:
 
     # -- links -------------------------------------------------------------------
     def build_absolute_uri(self, path: str, request: HttpRequest | None = None) -> str:
-        """Make ``path`` absolute (uses the request, else the path as is)."""
+        """Make ``path`` absolute: from the request when there is one, else from
+        ``CAREPAY["SITE_URL"]``, else from the current ``django.contrib.sites`` Site
+        (https). Raises :class:`CarepayConfigurationError` when none is available, so
+        a relative link is never e-mailed."""
         if request is not None:
             return request.build_absolute_uri(path)
-        return path
+        if carepay_settings.SITE_URL:
+            return carepay_settings.SITE_URL + path
+        if apps.is_installed("django.contrib.sites"):
+            from django.contrib.sites.models import Site
+
+            return f"https://{Site.objects.get_current().domain}{path}"
+        raise CarepayConfigurationError(
+            "carepay cannot build an absolute link outside a request: set "
+            "CAREPAY['SITE_URL'] (e.g. 'https://clinic.example.com') or install "
+            "django.contrib.sites."
+        )
 
 
 @lru_cache(maxsize=8)

@@ -2,7 +2,8 @@
 
 Ids are stable: ``carepay.E001`` unknown/unimportable backend class, ``E002`` a
 ``BACKENDS`` entry that is not a dict, ``E003`` unknown option, ``E004`` bad option
-value, ``E005`` bad ``DEFAULT_CURRENCY``, ``E006`` bad adapter; backends add their own
+value, ``E005`` bad ``DEFAULT_CURRENCY``, ``E006`` bad adapter, ``W001`` no way to
+build absolute links outside a request; backends add their own
 (``E01x``/``W01x`` for Stripe).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
@@ -33,6 +35,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         messages.append(checks.Error(
             f"CAREPAY['ADAPTER'] = {carepay_settings.ADAPTER!r} could not be imported: {exc}",
             id="carepay.E006",
+        ))
+    if not carepay_settings.SITE_URL and not apps.is_installed("django.contrib.sites"):
+        messages.append(checks.Warning(
+            "CAREPAY['SITE_URL'] is not set and django.contrib.sites is not installed, so "
+            "payment links cannot be e-mailed (issue_invoice(send_email=True) will fail).",
+            hint="Set CAREPAY['SITE_URL'] = 'https://your.domain'.", id="carepay.W001",
         ))
     backends = carepay_settings.BACKENDS
     if not isinstance(backends, dict):

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "FROM_EMAIL": None,
     # Largest proof-of-payment upload accepted, in bytes.
     "MAX_PROOF_SIZE": 5 * 1024 * 1024,
+    # Scheme and host for links built outside a request (e-mailed payment links),
+    # e.g. "https://clinic.example.com". None: django.contrib.sites if installed.
+    "SITE_URL": None,
 }
 
 
@@ -87,6 +90,11 @@ class CarepaySettings:
     @property
     def MAX_PROOF_SIZE(self) -> int:
         return int(self._get("MAX_PROOF_SIZE"))
+
+    @property
+    def SITE_URL(self) -> str | None:
+        value = self._get("SITE_URL")
+        return str(value).rstrip("/") if value else None
 
 
 carepay_settings = CarepaySettings()

@@ -55,6 +55,7 @@ __all__ = [
     "add_line",
     "apply_provider_update",
     "approve_payment",
+    "cancel_abandoned_payments",
     "cancel_payment",
     "create_invoice",
     "handle_webhook",
@@ -521,6 +522,35 @@ def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
         locked.save(update_fields=["status", "updated_at"])
     _copy_state(payment, locked)
     return locked
+
+
+def cancel_abandoned_payments(*, older_than: timedelta = timedelta(hours=24)) -> int:
+    """Cancel online payments left pending for longer than ``older_than``, at the
+    provider and here; return how many were cancelled.
+
+    A payer who opened the pay page and never paid leaves a pending PaymentIntent
+    behind; cancelling it means a stale browser tab can no longer take money for an
+    invoice that may since have been paid another way. A payment the provider has
+    meanwhile taken is left alone (and its webhook records it). Safe under cron.
+    """
+    cutoff = timezone.now() - older_than
+    cancelled = 0
+    stale = Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff)
+    for payment in stale.only("pk").iterator():
+        try:
+            cancel_payment(payment)
+        except InvalidState:
+            continue  # decided meanwhile
+        except ProviderError as exc:
+            # Most likely the payer paid after all: record what the provider says.
+            logger.info("Not cancelling abandoned payment %s: %s", payment.pk, exc)
+            with contextlib.suppress(CarepayError):
+                update = get_backend(payment.backend).sync(payment)
+                if update is not None:
+                    apply_provider_update(update)
+        else:
+            cancelled += 1
+    return cancelled
 
 
 def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = None,

@@ -11,6 +11,7 @@ import pytest
 from django_fsm import TransitionNotAllowed
 
 from django_carepay.models import Invoice, Payment
+from tests import factories
 
 I = Invoice.Status  # noqa: E741
 P = Payment.Status
@@ -126,8 +127,7 @@ class TestStatusIsProtected:
 
     @pytest.mark.django_db
     def test_status_cannot_be_assigned_on_a_loaded_payment(self, invoice):
-        payment = Payment.objects.create(invoice=invoice, backend="cash", amount=Decimal("80"),
-                                         currency="GBP")
+        payment = factories.start_online(invoice)
         loaded = Payment.objects.get(pk=payment.pk)
 
         with pytest.raises(AttributeError, match="Direct status modification"):

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from django_carepay import services
 from django_carepay.models import (
     Invoice,
     InvoiceSequence,
@@ -92,8 +93,8 @@ class TestInvoiceQuerySet:
         assert list(Invoice.objects.for_subject(appointment)) == [invoice]
 
     def test_collectible(self, invoice):
-        overdue = factories.make_invoice()
-        Invoice.objects.filter(pk=overdue.pk).update(status=Invoice.Status.OVERDUE)
+        overdue = factories.make_invoice(due_date=invoice.due_date - timedelta(days=1))
+        services.mark_overdue(today=invoice.due_date)
         factories.make_invoice(issue=False)
         paid = factories.make_invoice()
         factories.pay_cash(paid)
@@ -108,15 +109,19 @@ class TestInvoiceQuerySet:
         assert list(Invoice.objects.overdue_candidates(day_after)) == [invoice]
 
     def test_needing_refund_lists_only_overpaid_invoices(self, invoice):
+        late = factories.start_online(invoice)  # a second tab, paid after the cash
         factories.pay_cash(invoice)
-        Invoice.objects.filter(pk=invoice.pk).update(amount_paid=Decimal("120"))
+        services.apply_provider_update(factories.provider_update(late))
         factories.pay_cash(factories.make_invoice())
 
         assert list(Invoice.objects.needing_refund()) == [invoice]
 
     def test_needing_refund_drops_an_invoice_once_the_excess_is_refunded(self, invoice):
-        Invoice.objects.filter(pk=invoice.pk).update(
-            amount_paid=Decimal("120"), amount_refunded=Decimal("40"))
+        late = factories.start_online(invoice)
+        factories.pay_cash(invoice)
+        services.apply_provider_update(factories.provider_update(late))
+
+        services.refund_payment(late)
 
         assert list(Invoice.objects.needing_refund()) == []
 

@@ -19,6 +19,13 @@ from django.urls import reverse
 
 from django_carepay.models import Invoice, InvoiceLine, Payment, Transaction, WebhookEvent
 from tests import factories
+from tests.bank_transfer.support import (
+    CLINIC_TRANSFER,
+    configure_backends,
+    pdf_proof,
+    submit,
+    today,
+)
 from tests.test_concurrency import blocked_on_locks
 
 pytestmark = pytest.mark.django_db
@@ -628,6 +635,23 @@ def test_reject_requires_a_reason(admin_client, invoice):
     assert (submitted.status, submitted.decision_notes) == (
         "failed", "No such transfer on our statement")
     assert Invoice.objects.get(pk=invoice.pk).status == "open"
+
+
+def test_a_submitted_transfer_shows_its_proof_only_through_carepay(
+        admin_client, settings, tmp_path, invoice, patient):
+    settings.MEDIA_ROOT = tmp_path
+    configure_backends(settings, {"transfer": CLINIC_TRANSFER})
+    submitted = submit(invoice, by=patient, paid_on=today(), proof=pdf_proof())
+
+    page = admin_client.get(url("payment", "change", submitted.pk))
+    proof_url = reverse("carepay:payment_proof", args=[submitted.public_id])
+    run_action(admin_client, "payment", "approve_payments", [submitted])
+
+    assert f'<a href="{proof_url}">Download</a>' in page.text
+    assert submitted.proof.name not in page.text  # the stored (media) name never shows
+    assert admin_client.get(proof_url).status_code == 200
+    submitted.refresh_from_db()
+    assert submitted.status == "succeeded"
 
 
 def test_approving_needs_the_permission(staff_client, invoice):

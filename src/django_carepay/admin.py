@@ -37,6 +37,7 @@ from . import services
 from .backends import available_backends
 from .conf import carepay_settings
 from .exceptions import CarepayError, InvalidAmount, InvalidCurrency
+from .forms import RejectForm
 from .models import Invoice, InvoiceLine, Payment, Transaction, WebhookEvent
 from .money import quantize, validate_currency
 from .templatetags.carepay import money
@@ -142,32 +143,27 @@ def render_form_page(model_admin: admin.ModelAdmin, request: HttpRequest, form: 
     })
 
 
-class ReasonForm(forms.Form):
-    """The reason asked for on an action's confirmation page."""
+class CloseReasonForm(forms.Form):
+    """Why invoices are voided or written off (optional; kept on each invoice)."""
 
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, required: bool, help_text: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].required = required
-        self.fields["reason"].help_text = help_text
+    reason = forms.CharField(label=_("Reason"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 3}))
 
 
 def confirm_with_reason(model_admin: admin.ModelAdmin, request: HttpRequest,
-                        queryset: models.QuerySet[M], *, action: str, title: str,
-                        question: str, submit_label: str, reason_required: bool,
-                        reason_help: str = "", apply: Callable[[M, str], object],
-                        success: Callable[[list[M]], str], describe: Callable[[M], str],
+                        queryset: models.QuerySet[M], *, form_class: type[forms.Form],
+                        action: str, title: str, question: str, submit_label: str,
+                        apply: Callable[[M, str], object], success: Callable[[list[M]], str],
+                        describe: Callable[[M], str],
                         describe_errors: bool) -> TemplateResponse | None:
     """An action that asks for confirmation and a reason first, like ``delete_selected``.
 
     The first POST (from the change list) lists the selected objects (``describe``)
-    and asks for a reason; the second (``post=yes``) calls ``apply(obj, reason)`` for
-    each object through :func:`apply_to_each` (``describe_errors``: prefix refusals
-    with the description).
+    and shows ``form_class`` (a form with a ``reason`` field); the second
+    (``post=yes``) calls ``apply(obj, reason)`` for each object through
+    :func:`apply_to_each` (``describe_errors``: prefix refusals with the description).
     """
-    form = ReasonForm(request.POST if request.POST.get("post") else None,
-                      required=reason_required, help_text=reason_help)
+    form = form_class(request.POST if request.POST.get("post") else None)
     if form.is_valid():
         reason = form.cleaned_data["reason"].strip()
         apply_to_each(model_admin, request, queryset, lambda obj: apply(obj, reason),
@@ -556,13 +552,13 @@ class InvoiceAdmin(admin.ModelAdmin):
     def void_invoices(self, request: HttpRequest,
                       queryset: models.QuerySet[Invoice]) -> TemplateResponse | None:
         return confirm_with_reason(
-            self, request, queryset, action="void_invoices",
+            self, request, queryset, form_class=CloseReasonForm, action="void_invoices",
             title=gettext("Void invoices"),
             question=gettext(
                 "Void these invoices? Payments still pending on them are cancelled. An "
                 "invoice that has received money cannot be voided: refund it first, or "
                 "write it off."),
-            submit_label=gettext("Void"), reason_required=False,
+            submit_label=gettext("Void"),
             apply=lambda invoice, reason: services.void_invoice(
                 invoice, by=request.user, reason=reason),
             success=lambda done: ngettext(
@@ -576,12 +572,12 @@ class InvoiceAdmin(admin.ModelAdmin):
     def write_off_invoices(self, request: HttpRequest,
                            queryset: models.QuerySet[Invoice]) -> TemplateResponse | None:
         return confirm_with_reason(
-            self, request, queryset, action="write_off_invoices",
+            self, request, queryset, form_class=CloseReasonForm, action="write_off_invoices",
             title=gettext("Write off invoices"),
             question=gettext(
                 "Write these invoices off as uncollectible? Money already received on "
                 "them is kept."),
-            submit_label=gettext("Write off"), reason_required=False,
+            submit_label=gettext("Write off"),
             apply=lambda invoice, reason: services.write_off_invoice(
                 invoice, by=request.user, reason=reason),
             success=lambda done: ngettext(
@@ -681,7 +677,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("approve_payments", "reject_payments")
     inlines = (TransactionInline,)
     fieldsets = (
-        (None, {"fields": ("invoice", "backend", "status", "reference", "notes")}),
+        (None, {"fields": ("invoice", "backend", "status", "reference", "paid_on",
+                           "proof_link", "notes")}),
         (_("Amounts"), {"fields": ("amount_display", "amount_received_display",
                                    "amount_refunded_display", "refundable_display")}),
         (_("Decision"), {"fields": ("recorded_by", "decided_by", "decided_at",
@@ -693,8 +690,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "classes": ("collapse",),
         }),
     )
-    readonly_fields = ("amount_display", "amount_received_display", "amount_refunded_display",
-                       "refundable_display")
+    readonly_fields = ("proof_link", "amount_display", "amount_received_display",
+                       "amount_refunded_display", "refundable_display")
 
     amount_display = money_display("amount", _("amount"), ordering="amount")
     amount_received_display = money_display("amount_received", _("amount received"))
@@ -705,6 +702,14 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("invoice"), ordering="invoice__number")
     def invoice_number(self, payment: Payment) -> str:
         return str(payment.invoice)
+
+    @admin.display(description=_("proof of payment"))
+    def proof_link(self, payment: Payment) -> str:
+        if not payment.proof:
+            return self.get_empty_value_display()
+        # Through carepay's view, which checks who asks: proofs have no public URL.
+        url = reverse("carepay:payment_proof", args=[payment.public_id])
+        return format_html('<a href="{}">{}</a>', url, gettext("Download"))
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any],
                            add: bool = False, change: bool = False, form_url: str = "",
@@ -742,12 +747,11 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def reject_payments(self, request: HttpRequest,
                         queryset: models.QuerySet[Payment]) -> TemplateResponse | None:
         return confirm_with_reason(
-            self, request, queryset.select_related("invoice"), action="reject_payments",
-            title=gettext("Reject payments"),
+            self, request, queryset.select_related("invoice"), form_class=RejectForm,
+            action="reject_payments", title=gettext("Reject payments"),
             question=gettext(
                 "Reject these payments as not received? Their invoices stay payable."),
-            submit_label=gettext("Reject"), reason_required=True,
-            reason_help=gettext("The payer is told this reason."),
+            submit_label=gettext("Reject"),
             apply=lambda payment, reason: services.reject_payment(
                 payment, by=request.user, notes=reason),
             success=lambda done: ngettext(

@@ -65,9 +65,12 @@ __all__ = [
     "record_payment",
     "refund_payment",
     "reject_payment",
+    "remove_line",
     "resolve_payment_link",
     "start_payment",
     "submit_transfer",
+    "update_line",
+    "validate_line",
     "void_invoice",
     "write_off_invoice",
 ]
@@ -320,6 +323,51 @@ def add_line(invoice: Invoice, *, description: str, quantity: object = 1,
     return line
 
 
+def update_line(line: InvoiceLine, **changes: Any) -> InvoiceLine:
+    """Change a draft's line (any of :func:`add_line`'s keyword arguments) and
+    recompute the invoice's totals. Lines of issued invoices are frozen."""
+    allowed = {"description", "quantity", "unit_price", "tax_rate", "service_date",
+               "provider_name", "metadata"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise CarepayError(f"Unknown line field(s) {', '.join(unknown)}; use "
+                           f"{', '.join(sorted(allowed))}.")
+    with transaction.atomic():
+        locked = _lock_invoice(line.invoice_id)
+        if not locked.is_editable:
+            raise InvalidState(f"{_describe(locked)} is issued; its lines are frozen.")
+        lines = list(locked.lines.all())
+        current = next((x for x in lines if x.pk == line.pk), None)
+        if current is None:
+            raise InvalidState("That line no longer exists.")
+        values = {f: getattr(current, f) for f in allowed}
+        values.update(changes)
+        fresh = _line_values(locked, position=current.position, **values)
+        fresh.pk = current.pk
+        fresh.save(force_update=True)
+        _recompute_totals(locked, [fresh if x.pk == fresh.pk else x for x in lines])
+        locked.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+    _copy_state(line, fresh)
+    return fresh
+
+
+def remove_line(line: InvoiceLine) -> None:
+    """Remove a line from a draft and recompute the invoice's totals."""
+    with transaction.atomic():
+        locked = _lock_invoice(line.invoice_id)
+        if not locked.is_editable:
+            raise InvalidState(f"{_describe(locked)} is issued; its lines are frozen.")
+        InvoiceLine.objects.filter(pk=line.pk, invoice=locked).delete()
+        _recompute_totals(locked, locked.lines.all())
+        locked.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+
+
+def validate_line(*, currency: str, **values: Any) -> None:
+    """Raise the :class:`CarepayError` :func:`add_line` would, without saving anything
+    (for forms that want to show line errors before they save)."""
+    _line_values(Invoice(currency=validate_currency(currency)), **values)
+
+
 def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False) -> Invoice:
     """Issue a draft: give it the next number of its series, freeze its lines and
     billing snapshot, set its due date, and open it for payment."""
@@ -367,7 +415,8 @@ def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoi
         locked = _lock_invoice(invoice)
         if locked.amount_paid > 0:
             raise InvalidState(
-                f"{_describe(locked)} has received {locked.amount_paid} {locked.currency}; "
+                f"{_describe(locked)} has received "
+                f"{round_to_currency(locked.amount_paid, locked.currency)} {locked.currency}; "
                 "refund the payments first, or write the invoice off."
             )
         in_flight = list(locked.payments.filter(status__in=Payment.IN_FLIGHT))

@@ -137,7 +137,8 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.backend} {self.amount} {self.currency} ({self.status})"
+        amount = round_to_currency(self.amount, self.currency) if self.currency else self.amount
+        return f"{self.backend} {amount} {self.currency} ({self.get_status_display()})"
 
     @property
     def refundable_amount(self) -> Decimal:

@@ -57,6 +57,9 @@ def run_in_threads(count: int, work: Callable[[int], Any]) -> list[tuple[str, An
 def blocked_on_locks() -> int:
     """How many other sessions of this database are waiting for a lock."""
     with connection.cursor() as cursor:
+        # pg_stat_activity is read once per transaction and cached; we poll from
+        # inside one, so drop the cached copy first.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
@@ -64,21 +67,29 @@ def blocked_on_locks() -> int:
         return cursor.fetchone()[0]
 
 
-def hold_until_blocked(waiters: int) -> Callable[..., None]:
-    """A receiver action: the first time it runs, keep the transaction (and its
-    locks) open until ``waiters`` other sessions are blocked on a lock."""
-    first = threading.Event()
+class HoldUntilBlocked:
+    """A receiver action: the first time it runs, it keeps its transaction (and the
+    invoice lock) open until ``waiters`` other sessions are blocked on a lock.
 
-    def hold(**kwargs: Any) -> None:
-        if first.is_set():
+    ``overlapped`` tells the test the race really happened; a test asserts it, so a
+    race that merely ran one after the other cannot pass by luck.
+    """
+
+    def __init__(self, waiters: int) -> None:
+        self.waiters = waiters
+        self.overlapped = False
+        self._first = threading.Event()
+
+    def __call__(self, **kwargs: Any) -> None:
+        if self._first.is_set():
             return
-        first.set()
+        self._first.set()
         deadline = time.monotonic() + 10
-        while blocked_on_locks() < waiters:
-            assert time.monotonic() < deadline, f"fewer than {waiters} sessions ever waited"
+        while blocked_on_locks() < self.waiters:
+            if time.monotonic() > deadline:
+                return
             time.sleep(0.01)
-
-    return hold
+        self.overlapped = True
 
 
 def errors(outcomes: list[tuple[str, Any]]) -> list[Exception]:
@@ -116,12 +127,13 @@ def test_numbers_stay_unique_and_gapless_under_concurrent_issuing():
 
 def test_staff_recording_the_full_amount_at_once_take_it_once(receive, staff):
     invoice = factories.make_invoice(subject=factories.make_appointment())
-    succeeded = receive(signals.payment_succeeded, sender=Appointment,
-                        action=hold_until_blocked(3))
+    hold = HoldUntilBlocked(3)
+    succeeded = receive(signals.payment_succeeded, sender=Appointment, action=hold)
 
     outcomes = run_in_threads(4, lambda i: services.record_payment(
         invoice, backend="cash", amount=Decimal("80.00"), by=staff))
 
+    assert hold.overlapped
     assert len(successes(outcomes)) == 1
     assert [type(exc) for exc in errors(outcomes)] == [InvalidState] * 3
     assert all("is paid" in str(exc) for exc in errors(outcomes))
@@ -151,10 +163,11 @@ def race_two_full_refunds(receive, backend):
     else:
         payment = factories.start_online(invoice)
         services.apply_provider_update(factories.provider_update(payment))
-    refunded = receive(signals.payment_refunded, sender=Appointment,
-                       action=hold_until_blocked(1))
+    hold = HoldUntilBlocked(1)
+    refunded = receive(signals.payment_refunded, sender=Appointment, action=hold)
     outcomes = run_in_threads(2, lambda i: services.refund_payment(
         payment, amount=Decimal("80.00")))
+    assert hold.overlapped
     return invoice, payment, refunded, outcomes
 
 
@@ -188,9 +201,10 @@ def race_the_same_success(receive):
     invoice = factories.make_invoice(subject=factories.make_appointment())
     payment = factories.start_online(invoice)
     update = factories.provider_update(payment)
-    succeeded = receive(signals.payment_succeeded, sender=Appointment,
-                        action=hold_until_blocked(1))
+    hold = HoldUntilBlocked(1)
+    succeeded = receive(signals.payment_succeeded, sender=Appointment, action=hold)
     outcomes = run_in_threads(2, lambda i: services.apply_provider_update(update))
+    assert hold.overlapped
     return invoice, payment, succeeded, outcomes
 
 

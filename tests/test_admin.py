@@ -17,6 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from django_carepay import services
 from django_carepay.models import Invoice, InvoiceLine, Payment, Transaction, WebhookEvent
 from tests import factories
 from tests.bank_transfer.support import (
@@ -241,7 +242,7 @@ def test_a_line_with_no_quantity_is_refused(admin_client, draft):
     ))
 
     assert response.status_code == 200
-    assert "Enter a quantity greater than 0." in response.text
+    assert "Quantity 0 must be greater than 0" in response.text
     assert draft.lines.count() == 1
 
 
@@ -251,9 +252,8 @@ def test_a_draft_gets_new_lines_through_the_service(admin_client, draft):
     response = admin_client.post(url("invoice", "change", draft.pk), invoice_form_data(
         notes="Follow-up booked",
         **{"lines-TOTAL_FORMS": 2, "lines-INITIAL_FORMS": 1,
-           "lines-0-id": line.pk, "lines-0-invoice": draft.pk,
-           # Existing lines are read-only: a changed description is ignored.
-           "lines-0-description": "Tampered"},
+           "lines-0-id": line.pk, "lines-0-invoice": draft.pk},
+        **new_line(0, "GP consultation", "80.00"),
         **new_line(1, "Dressing", "5.00", tax_rate="20"),
     ))
 
@@ -262,6 +262,25 @@ def test_a_draft_gets_new_lines_through_the_service(admin_client, draft):
     assert [line.description for line in draft.lines.all()] == ["GP consultation", "Dressing"]
     assert (draft.subtotal, draft.tax, draft.total) == (85, 1, 86)
     assert draft.notes == "Follow-up booked"
+
+
+def test_a_draft_line_is_repriced_and_removed_through_the_services(admin_client, draft):
+    line = draft.lines.get()
+    services.add_line(draft, description="Dressing", unit_price="5.00")
+    dressing = draft.lines.get(description="Dressing")
+
+    response = admin_client.post(url("invoice", "change", draft.pk), invoice_form_data(
+        **{"lines-TOTAL_FORMS": 2, "lines-INITIAL_FORMS": 2,
+           "lines-0-id": line.pk, "lines-0-invoice": draft.pk,
+           "lines-1-id": dressing.pk, "lines-1-invoice": draft.pk, "lines-1-DELETE": "on"},
+        **new_line(0, "GP consultation (long)", "95.00", tax_rate="20"),
+        **new_line(1, "Dressing", "5.00"),
+    ))
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert [x.description for x in draft.lines.all()] == ["GP consultation (long)"]
+    assert (draft.subtotal, draft.tax, draft.total) == (95, 19, 114)
 
 
 def test_the_status_is_never_a_form_field(admin_client, draft):

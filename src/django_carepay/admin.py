@@ -218,7 +218,7 @@ class InvoiceForm(forms.ModelForm):
 
 
 class InvoiceLineForm(forms.ModelForm):
-    """A new line on a draft, checked before the service prices it."""
+    """A line on a draft, checked by the same rules the service prices it with."""
 
     class Meta:
         model = InvoiceLine
@@ -227,28 +227,25 @@ class InvoiceLineForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        quantity = cleaned.get("quantity")
-        if quantity is not None and quantity <= 0:
-            self.add_error("quantity", gettext("Enter a quantity greater than 0."))
-        tax_rate = cleaned.get("tax_rate")
-        if tax_rate is not None and not 0 <= tax_rate <= 100:
-            self.add_error("tax_rate", gettext("Enter a percentage between 0 and 100."))
         # The inline's foreign key field cleans to the invoice being edited (or added).
         invoice = cleaned.get("invoice")
-        unit_price = cleaned.get("unit_price")
-        if invoice is not None and unit_price is not None:
-            try:
-                quantize(unit_price, invoice.currency, allow_zero=True)
-            except InvalidCurrency:
-                pass  # the invoice's own form reports its currency
-            except InvalidAmount as exc:
-                self.add_error("unit_price", str(exc))
+        if invoice is None or self.errors or cleaned.get("DELETE"):
+            return cleaned
+        try:
+            services.validate_line(
+                currency=invoice.currency,
+                **{name: cleaned[name] for name in LINE_FIELDS if cleaned.get(name) is not None},
+            )
+        except InvalidCurrency:
+            pass  # the invoice's own form reports its currency
+        except CarepayError as exc:
+            self.add_error(None, str(exc))
         return cleaned
 
 
 class InvoiceLineFormSet(BaseInlineFormSet):
-    """Adds each new line through :func:`services.add_line`, which prices it and
-    updates the invoice's totals; existing lines are never saved from here."""
+    """Saves every change through the services, which price the line and update the
+    invoice's totals under its lock: add_line, update_line and remove_line."""
 
     def save_new(self, form: forms.ModelForm, commit: bool = True) -> InvoiceLine:
         # The service saves the line whatever ``commit`` says: the totals move with it.
@@ -256,13 +253,20 @@ class InvoiceLineFormSet(BaseInlineFormSet):
             self.instance, **{name: form.cleaned_data[name] for name in LINE_FIELDS}
         )
 
+    def save_existing(self, form: forms.ModelForm, obj: InvoiceLine,
+                      commit: bool = True) -> InvoiceLine:
+        return services.update_line(
+            obj, **{name: form.cleaned_data[name] for name in LINE_FIELDS}
+        )
+
+    def delete_existing(self, obj: InvoiceLine, commit: bool = True) -> None:
+        services.remove_line(obj)
+
 
 class InvoiceLineInline(admin.TabularInline):
-    """An invoice's lines: new ones may be added while it is a draft; frozen once issued.
+    """An invoice's lines: editable while it is a draft; frozen once issued.
 
-    Lines are part of the invoice, so the invoice's permissions govern them. Lines
-    already on a draft are shown read-only: carepay has no service to re-price or
-    remove a line yet.
+    Lines are part of the invoice, so the invoice's permissions govern them.
     """
 
     model = InvoiceLine
@@ -308,10 +312,10 @@ class InvoiceLineInline(admin.TabularInline):
         return obj.is_editable and _has_model_perm(request, Invoice, "change")
 
     def has_change_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
-        return False
+        return obj is not None and obj.is_editable and _has_model_perm(request, Invoice, "change")
 
     def has_delete_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
-        return False
+        return self.has_change_permission(request, obj)
 
 
 class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -245,11 +245,12 @@ def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
         raise CarepayError("A line needs a description, e.g. 'GP consultation'.")
     qty = to_decimal(quantity)
     if qty <= 0 or qty != qty.quantize(Decimal("0.001")):
-        raise InvalidAmount(f"Quantity {quantity!r} must be positive, with at most 3 decimals.")
+        raise InvalidAmount(f"Quantity {quantity} must be greater than 0, with at most 3 "
+                            "decimals.")
     price = quantize(unit_price, invoice.currency, allow_zero=True)
     rate = to_decimal(tax_rate)
     if not Decimal(0) <= rate <= Decimal(100) or rate != rate.quantize(Decimal("0.001")):
-        raise InvalidAmount(f"Tax rate {tax_rate!r} must be a percentage between 0 and 100.")
+        raise InvalidAmount(f"Tax rate {tax_rate} must be a percentage between 0 and 100.")
     line_total = round_to_currency(qty * price, invoice.currency)
     return InvoiceLine(
         invoice=invoice, position=position, description=description, quantity=qty,

@@ -1,4 +1,5 @@
-"""Settings for the example project: a GP clinic billing its appointments with carepay.
+"""Settings for the example project: a GP clinic billing its appointments, and a SaaS
+(Riverside Cloud) billing its sign-ups, both with carepay.
 
 Made for ``make demo``: SQLite in ``example_project/db.sqlite3`` by default,
 PostgreSQL (or any database) when ``DATABASE_URL`` is set, e.g.
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_carepay",
     "clinic",
+    "saas",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +98,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Proofs of payment uploaded with bank transfers. carepay serves them itself, to staff
+# and to the payer only, so there is deliberately no MEDIA_URL route.
+MEDIA_ROOT = BASE_DIR / "media"
 
 # E-mails (invoices with their pay link) are printed in the runserver console.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
@@ -133,10 +138,92 @@ CAREPAY = {
         # Online card payments: Stripe when its keys are in the environment, otherwise
         # the dummy provider, which confirms every payment without moving money.
         "card": CARD_BACKEND,
+        # Bank transfers: the payer pays from their bank, then tells us (reference,
+        # proof); finance approves or rejects at /billing/staff/approvals/. One backend
+        # per way of paying; the invoice page offers those whose currencies and
+        # countries match the invoice (its billing country).
+        "bank_transfer": {
+            "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
+            "OPTIONS": {
+                "label": "International bank transfer (SWIFT)",
+                "instructions": (
+                    "Send {{ amount_due }} by international transfer to the account below, "
+                    "quoting <strong>{{ reference }}</strong> so we can match it to invoice "
+                    "{{ invoice.number }}. Ask your bank to charge its fees to you (OUR), "
+                    "or less than the amount due will arrive."
+                ),
+                "account": {
+                    "Account name": "Riverside Group Ltd",
+                    "Bank": "Barclays Bank UK PLC, London",
+                    "IBAN": "GB33BUKB20201555555555",
+                    "SWIFT/BIC": "BUKBGB22",
+                },
+                "currencies": ["GBP", "USD", "EUR"],
+            },
+        },
+        "bank_transfer_uk": {
+            "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
+            "OPTIONS": {
+                "label": "UK bank transfer (Faster Payments)",
+                "instructions": (
+                    "Pay {{ amount_due }} from your UK bank account to the sort code and "
+                    "account number below, with <strong>{{ reference }}</strong> as the "
+                    "payment reference. Faster Payments usually arrive within minutes."
+                ),
+                "account": {
+                    "Account name": "Riverside Group Ltd",
+                    "Sort code": "20-20-15",
+                    "Account number": "55555555",
+                },
+                "countries": ["GB"],
+                "currencies": ["GBP"],
+            },
+        },
+        "bank_transfer_pk": {
+            "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
+            "OPTIONS": {
+                "label": "Bank transfer in Pakistan (IBFT)",
+                "instructions": (
+                    "Transfer {{ amount_due }} through IBFT or at any branch to the IBAN "
+                    "below. Write <strong>{{ reference }}</strong> in the remarks (purpose "
+                    "of payment) so we can match it to invoice {{ invoice.number }}; keep "
+                    "the transaction receipt and upload it below."
+                ),
+                "account": {
+                    "Account title": "Riverside Group Ltd",
+                    "Bank": "Standard Chartered Bank (Pakistan) Ltd",
+                    "IBAN": "PK36SCBL0000001123456702",
+                },
+                "countries": ["PK"],
+                "currencies": ["PKR", "USD"],
+            },
+        },
+        "sepa": {
+            "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
+            "OPTIONS": {
+                "label": "SEPA transfer",
+                "instructions": (
+                    "Send {{ amount_due }} by SEPA credit transfer to the IBAN below with "
+                    "<strong>{{ reference }}</strong> as the remittance information."
+                ),
+                "account": {
+                    "Beneficiary": "Riverside Group Ltd",
+                    "IBAN": "DE89370400440532013000",
+                    "BIC": "COBADEFFXXX",
+                },
+                "countries": ["AT", "BE", "DE", "ES", "FI", "FR", "IE", "IT", "NL", "PT"],
+                "currencies": ["EUR"],
+            },
+        },
     },
     "DEFAULT_CURRENCY": "GBP",
     "INVOICE_NUMBER_FORMAT": "INV-{year}-{seq:05d}",
-    "ADAPTER": "clinic.adapter.ClinicAdapter",
+    # The clinic's policy, with Riverside Cloud issuing its own sign-ups' invoices.
+    "ADAPTER": "saas.adapter.ExampleProjectAdapter",
+    # Finance hears about every transfer waiting for approval, and whoever submitted or
+    # recorded a payment may not approve it too.
+    "STAFF_NOTIFICATION_EMAILS": ["frank.osei@example.com"],
+    "REQUIRE_DISTINCT_APPROVER": True,
     # Used for links e-mailed outside a request (invoice e-mails).
     "SITE_URL": os.environ.get("CAREPAY_SITE_URL", "http://127.0.0.1:8000"),
 }

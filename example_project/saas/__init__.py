@@ -1,0 +1,1 @@
+"""Riverside Cloud: a multi-tenant SaaS whose paid sign-ups are billed through carepay."""

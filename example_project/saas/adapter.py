@@ -1,0 +1,29 @@
+"""The example project's carepay policy: the clinic's, with Riverside Cloud issuing
+the invoices of its own sign-ups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from clinic.adapter import ClinicAdapter
+
+from .models import Account
+
+if TYPE_CHECKING:
+    from django_carepay.models import Invoice
+
+
+class ExampleProjectAdapter(ClinicAdapter):
+    """Invoices for Riverside Cloud accounts come from Riverside Cloud; all others from
+    the practice."""
+
+    cloud_issuer = {
+        "name": "Riverside Cloud Ltd",
+        "address": "1 Canal Wharf\nLeeds LS11 5PS\nUnited Kingdom",
+        "email": "billing@riverside-cloud.example",
+    }
+
+    def issuer_details(self, invoice: Invoice) -> dict[str, Any]:
+        if invoice.subject_model is Account:
+            return dict(self.cloud_issuer)
+        return super().issuer_details(invoice)

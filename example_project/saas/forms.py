@@ -1,0 +1,46 @@
+"""The sign-up form."""
+
+from __future__ import annotations
+
+from babel import Locale
+from django import forms
+from django_carepay.money import format_money
+
+from .models import Plan
+
+#: Countries customers sign up from. Each is billed in its own currency where the
+#: plan has a price in it (see ``Plan.price_for``), which decides the payment methods
+#: carepay offers (``CAREPAY["BACKENDS"]`` filters by currency and country).
+SIGNUP_COUNTRIES = ("AE", "AT", "BE", "DE", "ES", "FR", "GB", "IE", "IN", "IT", "NL",
+                    "PK", "PT", "US")
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """``SIGNUP_COUNTRIES`` as form choices, by English name."""
+    names = Locale("en").territories
+    return sorted(((code, names[code]) for code in SIGNUP_COUNTRIES), key=lambda c: c[1])
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, plan: Plan) -> str:
+        if plan.is_free:
+            return f"{plan.name}: free, {plan.credits:,} credits"
+        price = format_money(plan.monthly_price, plan.currency)
+        return f"{plan.name}: {price} a month, {plan.credits:,} credits"
+
+
+class SignupForm(forms.Form):
+    """A new account: its name, its plan and the country it is billed in."""
+
+    name = forms.CharField(label="Account name", max_length=200,
+                           help_text="Your company or team, e.g. Hollis & Wren Architects.")
+    plan = PlanChoiceField(queryset=Plan.objects.all(), empty_label=None,
+                           widget=forms.RadioSelect)
+    country = forms.ChoiceField(label="Billing country", choices=country_choices,
+                                help_text="Decides your currency and how you can pay.")
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give your account a name.")
+        return name

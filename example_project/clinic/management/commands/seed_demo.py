@@ -1,4 +1,5 @@
-"""``manage.py seed_demo``: demo users, groups, and appointments billed in every state.
+"""``manage.py seed_demo``: demo users, groups, and appointments billed in every state;
+then Riverside Cloud's demo (``manage.py seed_saas``) when the ``saas`` app is installed.
 
 Safe to run again: accounts and appointments that already exist are left as they are
 and only what is missing is added. Every invoice reaches its state through
@@ -14,8 +15,10 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count
@@ -115,7 +118,8 @@ OVERDUE_TERMS = timedelta(days=14)
 
 class Command(BaseCommand):
     help = ("Create the demo's users, groups and 15 appointments with invoices in every "
-            "state. Run again to add only what is missing.")
+            "state, then Riverside Cloud's (seed_saas). Run again to add only what is "
+            "missing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         created_users = self._seed_groups_and_users()
@@ -138,6 +142,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"Seeded {len(created_users)} user(s) and {len(missing)} appointment(s) "
                 "with their invoices."))
+        if apps.is_installed("saas"):
+            # After the staff exist: finance decides on the seeded bank transfers.
+            call_command("seed_saas", stdout=self.stdout, stderr=self.stderr)
         self._print_summary()
 
     # -- accounts ----------------------------------------------------------------

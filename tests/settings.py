@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django_carepay",
     "tests.testapp",
     "clinic",  # the example project's host app (tests/example/)
+    "saas",  # the example project's SaaS app (tests/example/test_saas.py)
 ]
 
 MIDDLEWARE = [

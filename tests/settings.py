@@ -80,3 +80,6 @@ CAREPAY = {
     "DEFAULT_CURRENCY": "GBP",
     "SITE_URL": "https://clinic.example.com",
 }
+
+# Test-only templates (registration/login.html for the browser tests' log-in page).
+TEMPLATES[0]["DIRS"] = [Path(__file__).resolve().parent / "templates"]

@@ -144,16 +144,6 @@ def test_staff_recording_the_full_amount_at_once_take_it_once(receive, staff):
     assert succeeded.count == 1
 
 
-STALE_PAYMENT_ROW = (
-    "BUG: services.py _lock_payment() and _apply_update() lock only the invoice row "
-    "(select_for_update(of=('invoice',))). After waiting for that lock, PostgreSQL "
-    "re-reads only the locked row: the joined payment row is the one from before the "
-    "wait, so the loser works from a stale status/amount_refunded/amount_received and "
-    "fails on save with django_fsm.ConcurrentTransition (not a CarepayError: a 500 on "
-    "the return page or staff view) instead of being refused or treated as a repeat. "
-    "Fix: take the invoice lock first, then read the payment (or lock both rows)."
-)
-
 
 def race_two_full_refunds(receive, backend):
     """Two members of staff refund the whole of one £80 payment at the same moment."""
@@ -188,7 +178,6 @@ def test_two_refunds_of_the_full_amount_refund_once(receive, backend):
     assert len(errors(outcomes)) == 2 - len(successes(outcomes))
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_PAYMENT_ROW)
 def test_the_losing_refund_is_told_there_is_nothing_left(receive):
     _invoice, _payment, _refunded, outcomes = race_two_full_refunds(receive, "cash")
 
@@ -217,7 +206,6 @@ def test_the_same_success_reported_twice_at_once_is_credited_once(receive):
     assert (stored.status, stored.amount_paid) == (Invoice.Status.PAID, Decimal("80.00"))
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_PAYMENT_ROW)
 def test_the_same_success_reported_twice_at_once_is_answered_normally_twice(receive):
     _invoice, payment, _succeeded, outcomes = race_the_same_success(receive)
 

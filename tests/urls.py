@@ -5,3 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("billing/", include("django_carepay.urls")),
 ]
+
+# Logging in through a real form, for the browser tests (tests/browser/).
+urlpatterns += [path("accounts/", include("django.contrib.auth.urls"))]

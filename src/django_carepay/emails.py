@@ -42,13 +42,25 @@ def send_transfer_submitted(payment_pk: int) -> None:
     if not recipients:
         return
     payment = Payment.objects.select_related("invoice").get(pk=payment_pk)
-    context = {"payment": payment, "invoice": payment.invoice}
+    context = {"payment": payment, "invoice": payment.invoice,
+               "method": backend_label(payment.backend)}
     get_adapter().send_mail(
         subject=render_to_string("carepay/email/transfer_submitted_subject.txt",
                                  context).strip(),
         message=render_to_string("carepay/email/transfer_submitted_body.txt", context),
         recipient_list=list(recipients),
     )
+
+
+def backend_label(alias: str) -> str:
+    """The label people know a payment method by (the alias if it is gone)."""
+    from .backends import get_backend
+    from .exceptions import UnknownBackend
+
+    try:
+        return get_backend(alias).label
+    except UnknownBackend:
+        return alias
 
 
 def payer_email(invoice: object) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .conf import carepay_settings
+from .proofs import human_size
 
 
 class TransferConfirmationForm(forms.Form):
@@ -30,12 +31,6 @@ class TransferConfirmationForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
     )
 
-    def clean_reference(self) -> str:
-        reference: str = self.cleaned_data["reference"].strip()
-        if not reference:
-            raise forms.ValidationError(_("Enter the reference you quoted."))
-        return reference
-
     def clean_paid_on(self) -> Any:
         paid_on = self.cleaned_data["paid_on"]
         if paid_on > timezone.localdate():
@@ -46,8 +41,8 @@ class TransferConfirmationForm(forms.Form):
         proof = self.cleaned_data.get("proof")
         if proof and proof.size > carepay_settings.MAX_PROOF_SIZE:
             raise forms.ValidationError(
-                _("The file is too large (the limit is %(mb).1f MB).")
-                % {"mb": carepay_settings.MAX_PROOF_SIZE / 1048576}
+                _("The file is too large (the limit is %(limit)s).")
+                % {"limit": human_size(carepay_settings.MAX_PROOF_SIZE)}
             )
         return proof
 

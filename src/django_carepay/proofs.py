@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from .conf import carepay_settings
@@ -28,14 +29,18 @@ class InvalidProof(CarepayError, ValueError):
     """A proof-of-payment upload is too large or not a PDF, PNG or JPEG."""
 
 
+def human_size(n: int) -> str:
+    """``524288`` → ``"512.0 KB"`` (plain spaces, for messages and logs)."""
+    return str(filesizeformat(n)).replace("\xa0", " ")
+
+
 def proof_extension(upload: File) -> str:
     """Validate ``upload`` and return the extension its content calls for."""
     limit = carepay_settings.MAX_PROOF_SIZE
     size = upload.size or 0
     if size > limit:
         raise InvalidProof(
-            f"The proof of payment is {size / 1048576:.1f} MB; the limit is "
-            f"{limit / 1048576:.1f} MB."
+            f"The proof of payment is {human_size(size)}; the limit is {human_size(limit)}."
         )
     if size == 0:
         raise InvalidProof("The proof of payment is empty.")

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -81,6 +80,17 @@ PAYMENT_LINK_SALT = "django_carepay.payment_link"
 
 # -- helpers ---------------------------------------------------------------------------
 
+def _after_commit(func: Any, *args: Any) -> None:
+    """Run ``func(*args)`` once the transaction commits (e-mails). Robust: a failure
+    (a mail server outage) is logged, never raised, so it cannot turn a committed
+    change into an error page, nor reach the caller's clean-up code."""
+    def callback() -> None:
+        func(*args)
+
+    callback.__qualname__ = getattr(func, "__qualname__", "callback")
+    transaction.on_commit(callback, robust=True)
+
+
 def _send(signal: Any, invoice: Invoice, **kwargs: Any) -> None:
     signal.send(sender=invoice.subject_model, invoice=invoice, **kwargs)
 
@@ -93,14 +103,19 @@ def _lock_invoice(invoice: Invoice | int) -> Invoice:
 
 
 def _lock_payment(payment: Payment) -> tuple[Payment, Invoice]:
-    """Fetch ``payment`` with its invoice, holding the invoice's lock (one query)."""
-    qs = Payment.objects.select_related("invoice")
-    if connection.features.has_select_for_update_of:
-        qs = qs.select_for_update(of=("invoice",))
-    else:
-        qs = qs.select_for_update()
-    locked = qs.get(pk=payment.pk)
-    return locked, locked.invoice
+    """Lock ``payment``'s invoice, then read the payment.
+
+    Two queries on purpose: a single ``SELECT … FROM payment JOIN invoice … FOR
+    UPDATE OF invoice`` that had to wait for the lock returns the payment row as it
+    was when the statement began (PostgreSQL re-reads only the locked row), so the
+    loser of a race would act on a stale payment. Locking both rows in one statement
+    would take them payment-first, against the invoice-first order of every other
+    service (deadlocks). Reading after the lock is granted sees the winner's commit.
+    """
+    invoice = _lock_invoice(payment.invoice_id)
+    locked = Payment.objects.get(pk=payment.pk)
+    locked.invoice = invoice
+    return locked, invoice
 
 
 def _copy_state(target: models.Model | None, source: models.Model) -> None:
@@ -405,7 +420,7 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
         locked.save()
         _send(signals.invoice_issued, locked, by=by)
         if send_email:
-            transaction.on_commit(partial(emails.send_invoice_email, locked.pk))
+            _after_commit(emails.send_invoice_email, locked.pk)
     _copy_state(invoice, locked)
     return locked
 
@@ -642,7 +657,7 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
                 stored = payment.proof.name
             payment.save(force_insert=True)
             _send(signals.payment_submitted, locked, payment=payment, by=by)
-            transaction.on_commit(partial(emails.send_transfer_submitted, payment.pk))
+            _after_commit(emails.send_transfer_submitted, payment.pk)
     except BaseException:
         if stored and payment is not None:  # the row rolled back: drop its upload too
             payment.proof.storage.delete(stored)
@@ -693,7 +708,7 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
         _save_charge(invoice, locked, txn)
         _send(signals.payment_approved, invoice, payment=locked, transaction=txn, by=by)
         _announce_charge(invoice, locked, txn, by=by, settled=settled)
-        transaction.on_commit(partial(emails.send_payment_decided, locked.pk))
+        _after_commit(emails.send_payment_decided, locked.pk)
     _copy_state(payment, locked)
     return locked
 
@@ -715,7 +730,7 @@ def reject_payment(payment: Payment, *, by: Any, notes: str) -> Payment:
         locked.save()
         _send(signals.payment_rejected, invoice, payment=locked, by=by, reason=reason)
         _send(signals.payment_failed, invoice, payment=locked, by=by)
-        transaction.on_commit(partial(emails.send_payment_decided, locked.pk))
+        _after_commit(emails.send_payment_decided, locked.pk)
     _copy_state(payment, locked)
     return locked
 
@@ -800,29 +815,69 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
     the payment's raises :class:`ProviderMismatch` and is not credited.
     """
     with transaction.atomic():
-        return _apply_update(update)
+        invoice, _ = _lock_update_target(update)
+        if invoice is None:
+            return None
+        payment = _read_matched_payment(invoice)
+        _apply_update(update, payment)
+        return payment
 
 
-def _apply_update(update: ProviderUpdate) -> Payment | None:
-    """:func:`apply_provider_update` inside the caller's transaction."""
+def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None = None
+                        ) -> tuple[Invoice | None, WebhookEvent | None]:
+    """Lock the invoice of the payment ``update`` is about; read the payment with
+    :func:`_read_matched_payment` once the lock is held.
+
+    With ``event`` = ``(backend, event_id)`` the locking query also reports whether
+    that webhook event is already stored (as a deferred :class:`WebhookEvent`), so a
+    duplicate delivery costs no extra query. Returns ``(None, None)`` when the update
+    matches no payment.
+    """
     if not (update.provider_reference or update.payment_public_id):
-        return None
+        return None, None
     match = models.Q()
     if update.provider_reference:
-        match |= models.Q(provider_reference=update.provider_reference)
+        match |= models.Q(payments__provider_reference=update.provider_reference)
     if update.payment_public_id:
         with contextlib.suppress(ValueError):  # not one of our ids: match by reference only
-            match |= models.Q(public_id=uuid.UUID(str(update.payment_public_id)))
-    qs = Payment.objects.select_related("invoice").filter(match, backend=update.backend)
+            match |= models.Q(payments__public_id=uuid.UUID(str(update.payment_public_id)))
+    qs = Invoice.objects.filter(match, payments__backend=update.backend).annotate(
+        matched_payment=models.F("payments__pk"))
+    if event is not None:
+        stored = WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
+        qs = qs.annotate(
+            event_pk=models.Subquery(stored.values("pk")[:1]),
+            event_status=models.Subquery(stored.values("status")[:1]),
+            event_attention=models.Subquery(stored.values("needs_attention")[:1]),
+        )
     if connection.features.has_select_for_update_of:
-        qs = qs.select_for_update(of=("invoice",))
+        qs = qs.select_for_update(of=("self",))
     else:
         qs = qs.select_for_update()
-    payment = qs.order_by("pk").first()
-    if payment is None:
+    invoice = qs.order_by("payments__pk").first()
+    if invoice is None:
         logger.warning("%s: %s update for %s matches no payment", update.backend,
                        update.kind, update.provider_reference or update.payment_public_id)
-        return None
+        return None, None
+    stored_event = None
+    if event is not None and invoice.event_pk is not None:
+        stored_event = WebhookEvent.from_db(
+            WebhookEvent.objects.db, ["id", "backend", "event_id", "status", "needs_attention"],
+            [invoice.event_pk, event[0], event[1], invoice.event_status,
+             invoice.event_attention],
+        )
+    return invoice, stored_event
+
+
+def _read_matched_payment(invoice: Invoice) -> Payment:
+    """The payment :func:`_lock_update_target` matched, read after the lock (fresh)."""
+    payment = Payment.objects.get(pk=invoice.matched_payment)  # type: ignore[attr-defined]
+    payment.invoice = invoice
+    return payment
+
+
+def _apply_update(update: ProviderUpdate, payment: Payment) -> None:
+    """Apply ``update`` to ``payment`` (its invoice locked by the caller)."""
     if update.provider_reference and payment.provider_reference \
             and payment.provider_reference != update.provider_reference:
         raise ProviderMismatch(
@@ -835,7 +890,6 @@ def _apply_update(update: ProviderUpdate) -> Payment | None:
             f"{payment.currency} payment; not credited."
         )
     _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
-    return payment
 
 
 def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
@@ -922,47 +976,59 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
     """Store one *verified* delivery and apply it exactly once.
 
     Returns ``(event, duplicate)``. The event row is written in the same transaction
-    as the effects, so it exists as ``processed`` only if they committed; a
-    delivery whose processing raised is stored as ``failed`` (outside the rolled-back
-    transaction) and the exception propagates, so the provider retries. A delivery
-    seen before and settled is answered at the cost of one query. Updates that match
-    no payment of ours, or that cannot be credited (:class:`ProviderMismatch`), are
-    stored with ``needs_attention`` for staff, never guessed at.
+    as the effects, so it exists as ``processed`` only if they committed; a delivery
+    whose processing raised is stored as ``failed`` (outside the rolled-back
+    transaction) and the exception propagates, so the provider retries. Whether the
+    event was seen before is read by the same query that takes the invoice lock, so a
+    duplicate costs BEGIN, that query and COMMIT. Updates that match no payment of
+    ours, or that cannot be credited (:class:`ProviderMismatch`), are stored with
+    ``needs_attention`` for staff, never guessed at.
     """
     alias = backend.alias
     updates = list(updates)
-    existing = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
-    if existing is not None and existing.status in (WebhookEvent.Status.PROCESSED,
-                                                    WebhookEvent.Status.IGNORED):
-        return existing, True
-    event = existing or WebhookEvent(backend=alias, event_id=event_id)
-    event.type = event_type[:100]
-    event.payload = dict(payload)
-    event.headers = dict(headers or {})
+    event = WebhookEvent(backend=alias, event_id=event_id, type=event_type[:100],
+                         payload=dict(payload), headers=dict(headers or {}))
+    settled = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
     try:
         with transaction.atomic():
+            stored: WebhookEvent | None = None
+            looked_up = False
             problems: list[str] = []
             applied = 0
-            for update in updates:
-                try:
-                    if _apply_update(update) is not None:
-                        applied += 1
-                    elif update.payment_public_id:  # ours by its metadata, yet unknown
+            for index, update in enumerate(updates):
+                invoice, seen = _lock_update_target(
+                    update, event=(alias, event_id) if index == 0 else None)
+                if index == 0 and invoice is not None:
+                    stored, looked_up = seen, True
+                    if stored is not None and stored.status in settled:
+                        return stored, True
+                if invoice is None:
+                    if update.payment_public_id:  # ours by its metadata, yet unknown
                         problems.append(
                             f"{update.kind} for {update.provider_reference} (payment "
                             f"{update.payment_public_id}) matches no payment."
                         )
+                    continue
+                try:
+                    _apply_update(update, _read_matched_payment(invoice))
+                    applied += 1
                 except ProviderMismatch as exc:
                     problems.append(str(exc))
+            if not looked_up:
+                stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
+                if stored is not None and stored.status in settled:
+                    return stored, True
             event.status = (WebhookEvent.Status.PROCESSED if applied
                             else WebhookEvent.Status.IGNORED)
             event.needs_attention = bool(problems)
             event.error = "\n".join(problems)
             event.processed_at = timezone.now()
-            if existing is None:
+            if stored is None:
                 event.save(force_insert=True)
-            else:
-                event.save()
+            else:  # an earlier delivery failed; this one settles it
+                event.pk = stored.pk
+                event.save(update_fields=["type", "payload", "headers", "status",
+                                          "needs_attention", "error", "processed_at"])
     except IntegrityError:
         # A concurrent delivery of the same event stored it first; its effects stand.
         other = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
@@ -970,24 +1036,22 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
             return other, True
         raise
     except Exception as exc:
-        _store_failed_event(event, existing is None, exc)
+        _store_failed_event(event, exc)
         raise
     return event, False
 
 
-def _store_failed_event(event: WebhookEvent, is_new: bool, exc: Exception) -> None:
-    event.status = WebhookEvent.Status.FAILED
-    event.error = f"{type(exc).__name__}: {exc}"[:10000]
-    event.processed_at = None
-    try:
-        if is_new:
-            event.pk = None
-            event._state.adding = True
-            event.save(force_insert=True)
-        else:
-            event.save()
-    except IntegrityError:
-        pass  # a concurrent delivery stored it; the provider retries either way
+def _store_failed_event(event: WebhookEvent, exc: Exception) -> None:
+    """Record a delivery whose processing failed (its transaction rolled back)."""
+    error = f"{type(exc).__name__}: {exc}"[:10000]
+    fields = {"status": WebhookEvent.Status.FAILED, "error": error, "processed_at": None,
+              "type": event.type, "payload": event.payload, "headers": event.headers}
+    stored = WebhookEvent.objects.filter(backend=event.backend, event_id=event.event_id)
+    if stored.update(**fields):
+        return
+    # IntegrityError: a concurrent delivery stored it; the provider retries either way.
+    with contextlib.suppress(IntegrityError):
+        WebhookEvent.objects.create(backend=event.backend, event_id=event.event_id, **fields)
 
 
 # -- links ---------------------------------------------------------------------------------

@@ -328,21 +328,11 @@ class TestChecks:
         assert f"['reference_format'] {pattern!r} is not valid: {problem}" in message.msg
         assert message.msg.endswith("use {number} and {public_id}.")
 
-    @pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-        "BUG: backends/bank_transfer.py check() tries reference_format with "
-        "public_id='x' (a str), so '{public_id.hex}', which works for real invoices "
-        "(public_id is a UUID), crashes `manage.py check` with AttributeError "
-        "(only KeyError/IndexError/ValueError are caught). Try it with a uuid.UUID."))
     def test_a_format_using_the_uuid_passes(self):
         backend = with_options(reference_format="REF-{public_id.hex}")
 
         assert check_messages(transfer=backend) == []
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "BUG: backends/bank_transfer.py check() tries reference_format with "
-        "public_id='x' (a str), so '{public_id:.8}' passes the check, yet "
-        "payment_reference() raises TypeError (UUID has no format spec) and every "
-        "pay page of that method is a 500. Try it with a uuid.UUID."))
     def test_e022_a_format_that_fails_for_real_invoices(self, settings, invoice):
         configure_backends(settings, {"transfer": with_options(
             reference_format="REF-{public_id:.8}")})

@@ -52,14 +52,6 @@ class TestSubmission:
         assert mail.outbox == []
         assert not Payment.objects.exists()
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "BUG: services.submit_transfer() registers the staff e-mail with "
-        "transaction.on_commit inside its try/except BaseException. When it is the "
-        "outermost transaction, the callback runs as the atomic block exits, after "
-        "COMMIT; an e-mail failure (SMTP down) then lands in the except clause, which "
-        "deletes the proof file of a payment that is committed (and the payer gets a "
-        "500 for a submission that was stored, so they submit again). Delete the "
-        "upload only when the transaction did not commit, or send the e-mail robustly."))
     def test_a_mail_server_outage_keeps_the_committed_proof(self, settings, invoice, media):
         settings.EMAIL_BACKEND = f"{__name__}.UnreachableMailServer"
 

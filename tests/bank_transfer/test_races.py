@@ -33,17 +33,6 @@ from tests.testapp.models import Appointment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-STALE_PAYMENT_ROW = (
-    "BUG: services.py _lock_payment() locks only the invoice row "
-    "(select_for_update(of=('invoice',))); after waiting for that lock PostgreSQL "
-    "re-reads only the locked row, so the losing approve_payment/reject_payment sees the "
-    "payment still awaiting_approval, passes _require_undecided() and fails on save "
-    "with django_fsm.ConcurrentTransition (not a CarepayError: a 500 in the staff "
-    "queue) instead of AlreadyDecided naming who decided first. Same root cause as "
-    "STALE_PAYMENT_ROW in tests/test_concurrency.py. Fix: lock the invoice, then read "
-    "the payment (or lock both rows)."
-)
-
 #: Payments whose approval granted the host's credits, appended only on commit.
 CREDITS_GRANTED: list[int] = []
 
@@ -132,7 +121,6 @@ class TestApproveAndRejectRacing:
             assert credits == []
             assert (approved.count, rejected.count) == (0, 1)
 
-    @pytest.mark.xfail(strict=True, reason=STALE_PAYMENT_ROW)
     @pytest.mark.parametrize("winner", ["approve", "reject"])
     def test_the_loser_is_told_it_was_already_decided(self, receive, payment, approver,
                                                       second_approver, winner):
@@ -172,7 +160,6 @@ class TestApprovalsRacing:
         assert succeeded.count == 1
         assert credits == [payment.pk]
 
-    @pytest.mark.xfail(strict=True, reason=STALE_PAYMENT_ROW)
     def test_the_losing_approval_is_told_who_approved(self, receive, invoice, patient,
                                                       approver, second_approver):
         payment = submit(invoice, by=patient)

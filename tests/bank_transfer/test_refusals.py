@@ -105,7 +105,7 @@ class TestThePageRefuses:
             invoice, proof=upload("statement.pdf", too_large(), "application/pdf")))
 
         assert response.context["form"].errors == {
-            "proof": ["The file is too large (the limit is 0.5 MB)."]}
+            "proof": ["The file is too large (the limit is 512.0 KB)."]}
 
     @pytest.mark.parametrize(("name", "content"), [
         ("screenshot.png", b"this is not an image, just text"),
@@ -173,7 +173,7 @@ class TestTheServiceRefuses:
 
     def test_an_oversized_proof(self, invoice, small_proof_limit):
         with pytest.raises(InvalidProof,
-                           match=r"^The proof of payment is 0\.6 MB; the limit is 0\.5 MB\.$"):
+                           match=r"^The proof of payment is 600\.0 KB; the limit is 512\.0 KB\.$"):
             submit(invoice, proof=upload("statement.pdf", too_large()))
 
     @pytest.mark.parametrize(("name", "content"), [

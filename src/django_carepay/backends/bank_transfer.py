@@ -18,6 +18,7 @@ Configure one instance per method, each with the countries and currencies it ser
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -108,8 +109,9 @@ class BankTransferBackend(BasePaymentBackend):
                 "{'IBAN': 'GB…'}.", id="carepay.E021"))
         pattern = str(self.options.get("reference_format") or "{number}")
         try:
-            pattern.format(number="INV-2026-00001", public_id="x")
-        except (KeyError, IndexError, ValueError) as exc:
+            # The same types payment_reference() formats with: a UUID, not a str.
+            pattern.format(number="INV-2026-00001", public_id=uuid.uuid4())
+        except Exception as exc:  # any error here would be a 500 on the pay page
             messages.append(checks.Error(
                 f"{where}['reference_format'] {pattern!r} is not valid: {exc!r}; use "
                 "{number} and {public_id}.", id="carepay.E022"))

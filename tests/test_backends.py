@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
+from django_carepay import services
+from django_carepay.adapter import DefaultCarepayAdapter
 from django_carepay.backends import (
     BasePaymentBackend,
     UpdateKind,
@@ -172,3 +174,28 @@ class TestCapabilities:
         assert (update.kind, update.amount, update.provider_reference) == (kind, amount,
                                                                            "dummy_1")
         assert update.payment_public_id == str(payment.public_id)
+
+
+class OnlyStaffEntryForSubjects:
+    """An adapter offering payers no online method for invoices with a subject."""
+
+    def is_backend_available(self, invoice, backend, country=None):
+        return not (backend.online and invoice.subject_content_type_id)
+
+
+class NoOnlineForSubjectsAdapter(OnlyStaffEntryForSubjects, DefaultCarepayAdapter):
+    pass
+
+
+@pytest.mark.django_db
+def test_the_adapter_has_the_last_word_on_availability(appointment):
+    with_subject = services.create_invoice(
+        subject=appointment, lines=[{"description": "Visit", "unit_price": "10"}])
+    without = services.create_invoice(lines=[{"description": "Visit", "unit_price": "10"}])
+    adapter = f"{__name__}.NoOnlineForSubjectsAdapter"
+
+    with override_settings(CAREPAY={**settings.CAREPAY, "ADAPTER": adapter}):
+        assert aliases(available_backends(with_subject)) == []
+        assert aliases(available_backends(without)) == ["online"]
+        # Staff-entry methods go through the same hook, and it allows them here.
+        assert aliases(available_backends(with_subject, staff=True)) == ["cash", "terminal"]

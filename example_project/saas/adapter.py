@@ -10,6 +10,7 @@ from clinic.adapter import ClinicAdapter
 from .models import Account
 
 if TYPE_CHECKING:
+    from django_carepay.backends import BasePaymentBackend
     from django_carepay.models import Invoice
 
 
@@ -27,3 +28,11 @@ class ExampleProjectAdapter(ClinicAdapter):
         if invoice.subject_model is Account:
             return dict(self.cloud_issuer)
         return super().issuer_details(invoice)
+
+    def is_backend_available(self, invoice: Invoice, backend: BasePaymentBackend,
+                             country: str | None = None) -> bool:
+        # Bank transfers are for Riverside Cloud's sign-ups; patients pay the practice
+        # by card online or at the desk.
+        if backend.requires_approval:
+            return invoice.subject_model is Account
+        return True

@@ -15,6 +15,7 @@ from .exceptions import CarepayConfigurationError
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+    from .backends.base import BasePaymentBackend
     from .models import Invoice
 
 
@@ -57,6 +58,13 @@ class DefaultCarepayAdapter:
         return {}
 
     # -- backends -------------------------------------------------------------
+    def is_backend_available(self, invoice: Invoice, backend: BasePaymentBackend,
+                             country: str | None = None) -> bool:
+        """Whether ``backend`` may be offered for ``invoice``, after its own currency,
+        country and capability filters passed (default: yes). E.g. offer bank
+        transfers for subscriptions but not for a clinic's appointments."""
+        return True
+
     def backend_options(self, invoice: Invoice, alias: str) -> dict[str, Any]:
         """Per-invoice options merged into a backend's calls.
 

@@ -82,7 +82,11 @@ def all_backends() -> list[BasePaymentBackend]:
 def available_backends(invoice: Invoice, country: str | None = None, *,
                        staff: bool = False) -> list[BasePaymentBackend]:
     """The backends a payer may choose for ``invoice`` (``staff=True``: those staff
-    may record), filtered by currency, country and capability."""
+    may record), filtered by currency, country and capability, then by the adapter's
+    :meth:`~django_carepay.adapter.DefaultCarepayAdapter.is_backend_available`."""
+    from ..adapter import get_adapter
+
+    adapter = get_adapter()
     chosen = []
     for backend in all_backends():
         if staff:
@@ -90,7 +94,8 @@ def available_backends(invoice: Invoice, country: str | None = None, *,
                 continue
         elif not (backend.online or backend.requires_approval):
             continue
-        if backend.is_available(invoice, country=country):
+        if backend.is_available(invoice, country=country) and \
+                adapter.is_backend_available(invoice, backend, country):
             chosen.append(backend)
     return chosen
 

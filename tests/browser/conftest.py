@@ -1,0 +1,63 @@
+"""A real Chromium driven by Playwright, for the ``browser`` tests.
+
+Debian's Chromium at /usr/bin/chromium is used (``playwright install`` downloads a
+browser, which the test machines cannot). Without it the browser tests are skipped,
+except on CI (``CI=true``), which installs it and must not pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.stripe.support import card_backend, localstripe, localstripe_url
+
+__all__ = ["browser", "card_backend", "localstripe", "localstripe_url", "page"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking"]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}, and CI=true: the browser tests must run on CI.")
+    pytest.skip(f"{reason}; install Debian's chromium to run the browser tests.")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed")
+    # Playwright's sync API runs an event loop in this thread, where the tests also
+    # use the ORM; Django refuses that unless told it is safe (it is: nothing here
+    # is async).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                  args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser tab (own cookies); fails the test on any JavaScript error."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"

@@ -169,7 +169,10 @@ class TestCapabilities:
                           provider_reference="dummy_1")
 
         with carepay(online={"BACKEND": DUMMY, "OPTIONS": {"outcome": outcome}}):
-            update = get_backend("online").sync(payment)
+            backend = get_backend("online")
+            assert backend.sync(payment) is None  # the payer has not paid yet
+            backend.confirm(payment)
+            update = backend.sync(payment)
 
         assert (update.kind, update.amount, update.provider_reference) == (kind, amount,
                                                                            "dummy_1")

@@ -233,8 +233,11 @@ class TestStartPayment:
 
     def test_the_payer_completes_it_through_the_provider(self, invoice):
         payment = factories.start_online(invoice)
+        backend = services.get_backend("online")
+        assert backend.sync(payment) is None  # not paid at the provider yet
 
-        update = services.get_backend("online").sync(payment)
+        backend.confirm(payment)
+        update = backend.sync(payment)
         services.apply_provider_update(update)
 
         assert factories.reload(payment).status == Payment.Status.SUCCEEDED

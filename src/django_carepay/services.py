@@ -526,7 +526,11 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
     The amount is the invoice's amount due unless server code passes a smaller one;
     it never comes from the browser. A payer reloading the pay page gets the same
     pending payment back while its amount still matches; a stale one is cancelled.
-    The backend's next step for the browser is on ``payment.action``.
+    Before a pending payment is offered again the provider is asked about it: if the
+    payer paid meanwhile, that payment is returned recorded and no longer pending
+    (``payment.action`` is ``None``: show the result, not the form); if the attempt
+    failed or was cancelled, a new payment starts. Otherwise the backend's next step
+    for the browser is on ``payment.action``.
     """
     be = _backend(backend)
     if not be.online:
@@ -544,15 +548,36 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
         for stale in pending:
             if stale is not payment:
                 _cancel_locked(stale)
+        if payment is not None and payment.provider_reference:
+            payment.invoice = locked
+            update = be.sync(payment)
+            if update is not None:
+                _apply_update(update, payment)
+            if payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED):
+                # Declined or cancelled at the provider: start afresh, and make sure
+                # the old attempt cannot still take money from an open tab.
+                _cancel_at_provider_after_commit(payment)
+                payment = None
+            elif payment.status != Payment.Status.PENDING:
+                payment.action = None  # paid (or processing) meanwhile: show the result
+                _copy_state(invoice, locked)
+                return payment
         if payment is None:
             payment = Payment(invoice=locked, backend=be.alias, amount=value,
                               currency=locked.currency)
             payment.save(force_insert=True)
         payment.invoice = locked
         action = be.start(payment, request)
+        changed = []
         if action.provider_reference and action.provider_reference != payment.provider_reference:
             payment.provider_reference = action.provider_reference
-            payment.save(update_fields=["provider_reference", "updated_at"])
+            changed.append("provider_reference")
+        if action.payment_metadata and any(
+                payment.metadata.get(k) != v for k, v in action.payment_metadata.items()):
+            payment.metadata = {**payment.metadata, **action.payment_metadata}
+            changed.append("metadata")
+        if changed:
+            payment.save(update_fields=[*changed, "updated_at"])
     payment.action = action
     _copy_state(invoice, locked)
     return payment
@@ -562,6 +587,12 @@ def _cancel_locked(payment: Payment) -> None:
     """Cancel an unfinished payment locally now and at the provider after commit."""
     payment._cancel()
     payment.save(update_fields=["status", "updated_at"])
+    _cancel_at_provider_after_commit(payment)
+
+
+def _cancel_at_provider_after_commit(payment: Payment) -> None:
+    """Best effort: a provider that refuses (it already took the money) is logged;
+    its webhook will record that money against this payment."""
     alias = payment.backend
 
     def cancel_at_provider() -> None:

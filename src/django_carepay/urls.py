@@ -13,6 +13,7 @@ urlpatterns = [
     path("payments/<uuid:public_id>/return/", payer.payment_return, name="payment_return"),
     path("link/<str:token>/", payer.invoice_link, name="invoice_link"),
     path("payments/<uuid:public_id>/proof/", payer.payment_proof, name="payment_proof"),
+    path("payments/<uuid:public_id>/dummy-pay/", payer.dummy_pay, name="dummy_pay"),
     path("webhooks/<slug:alias>/", webhooks.webhook, name="webhook"),
     path("staff/approvals/", staff.approvals, name="approvals"),
     path("staff/payments/<uuid:public_id>/approve/", staff.approve, name="approve_payment"),

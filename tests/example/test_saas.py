@@ -267,6 +267,7 @@ def test_a_card_payment_activates_the_account_once_however_often_it_is_reported(
         plans, customer):
     subscription = signup(customer, plans, plan="growth")
     payment = services.start_payment(subscription.invoice, backend="card")
+    get_backend("card").confirm(payment)  # the demo provider's Pay button
     update = get_backend("card").sync(payment)
     services.apply_provider_update(update)
     services.apply_provider_update(update)  # the return page and the webhook both report it

@@ -70,6 +70,8 @@ class PaymentAction:
     context: Mapping[str, Any] = field(default_factory=dict)
     url: str = ""
     provider_reference: str = ""
+    #: Merged into ``Payment.metadata`` by the service (e.g. a Connect account).
+    payment_metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

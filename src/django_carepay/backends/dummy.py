@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core import checks
+from django.core.cache import cache
 from django.utils.crypto import get_random_string
 
 from ..models import Payment
@@ -20,10 +21,14 @@ if TYPE_CHECKING:
 
 
 class DummyBackend(BasePaymentBackend):
-    """An "online" backend whose provider is this module.
+    """An "online" backend whose provider is this module, keeping its state in
+    Django's cache.
 
-    Options: ``outcome`` (``"succeeded"`` default, ``"failed"``, ``"processing"``):
-    what :meth:`sync` reports; ``label``, ``currencies``, ``countries``.
+    Its pay page has a "Pay" button that stands for paying at the provider
+    (:meth:`confirm`); until then :meth:`sync` reports nothing, like a real provider
+    whose payer has not paid yet. Options: ``outcome`` (``"succeeded"`` default,
+    ``"failed"``, ``"processing"``): what the payer's payment comes to; ``label``,
+    ``currencies``, ``countries``.
     """
 
     online = True
@@ -38,8 +43,18 @@ class DummyBackend(BasePaymentBackend):
             context={"payment": payment}, provider_reference=reference,
         )
 
+    def _key(self, payment: Payment) -> str:
+        return f"carepay-dummy:{self.alias}:{payment.provider_reference or payment.public_id}"
+
+    def confirm(self, payment: Payment) -> None:
+        """The payer pays at the (pretend) provider; the configured outcome sticks."""
+        cache.set(self._key(payment), self.options.get("outcome", "succeeded"), 24 * 3600)
+
     def sync(self, payment: Payment) -> ProviderUpdate | None:
-        outcome = UpdateKind(self.options.get("outcome", "succeeded"))
+        stored = cache.get(self._key(payment))
+        if stored is None:
+            return None  # the payer has not paid at the provider yet
+        outcome = UpdateKind(stored)
         return ProviderUpdate(
             backend=self.alias, kind=outcome, provider_reference=payment.provider_reference,
             payment_public_id=str(payment.public_id),

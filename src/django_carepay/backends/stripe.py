@@ -123,9 +123,10 @@ class StripeBackend(BasePaymentBackend):
     def js_url(self) -> str:
         return str(self.options.get("js_url") or DEFAULT_JS_URL)
 
-    def _request_options(self, payment: Payment, idempotency_key: str = "") -> dict[str, Any]:
+    def _request_options(self, payment: Payment, idempotency_key: str = "", *,
+                         account: str = "") -> dict[str, Any]:
         options: dict[str, Any] = {}
-        account = (payment.metadata or {}).get("stripe_account")
+        account = account or (payment.metadata or {}).get("stripe_account", "")
         if account:
             options["stripe_account"] = account
         if idempotency_key:
@@ -149,6 +150,7 @@ class StripeBackend(BasePaymentBackend):
 
         invoice = payment.invoice
         amount = to_minor_units(payment.amount, payment.currency)
+        account = (payment.metadata or {}).get("stripe_account", "")
         intent = None
         if payment.provider_reference:
             intent = self._call(
@@ -156,7 +158,13 @@ class StripeBackend(BasePaymentBackend):
                 payment.provider_reference, options=self._request_options(payment),
             )
             if intent.status not in _PAYABLE or intent.amount != amount:
-                intent = None  # services cancel and restart; never pay a stale intent
+                # services.start_payment syncs a payment before offering it again, so
+                # this is a race; creating another intent would reuse the idempotency
+                # key and get this finished one back from Stripe.
+                raise ProviderError(
+                    f"This payment's PaymentIntent is {intent.status}; start a new payment.",
+                    backend=self.alias,
+                )
         if intent is None:
             extra = dict(get_adapter().backend_options(invoice, self.alias))
             unknown = set(extra) - INTENT_OPTIONS - REQUEST_OPTIONS
@@ -165,10 +173,7 @@ class StripeBackend(BasePaymentBackend):
                     f"The adapter returned unknown Stripe option(s) {sorted(unknown)}; "
                     f"allowed: {sorted(INTENT_OPTIONS | REQUEST_OPTIONS)}.", backend=self.alias,
                 )
-            if extra.get("stripe_account"):
-                # Remembered so sync, refunds and cancels go to the same account.
-                payment.metadata = {**(payment.metadata or {}),
-                                    "stripe_account": extra["stripe_account"]}
+            account = str(extra.get("stripe_account") or "")
             params: dict[str, Any] = {
                 "amount": amount,
                 "currency": payment.currency.lower(),
@@ -185,7 +190,7 @@ class StripeBackend(BasePaymentBackend):
             intent = self._call(
                 "start the payment", self.client.v1.payment_intents.create, params=params,
                 options=self._request_options(
-                    payment, f"carepay-pi-{payment.idempotency_key}"),
+                    payment, f"carepay-pi-{payment.idempotency_key}", account=account),
             )
         return PaymentAction(
             kind="render",
@@ -194,9 +199,12 @@ class StripeBackend(BasePaymentBackend):
                 "client_secret": intent.client_secret,
                 "publishable_key": self.publishable_key,
                 "stripe_js_url": self.js_url,
-                "stripe_account": (payment.metadata or {}).get("stripe_account", ""),
+                "stripe_account": account,
             },
             provider_reference=intent.id,
+            # Remembered on the payment so sync, refunds and cancels reach the same
+            # connected account.
+            payment_metadata={"stripe_account": account} if account else {},
         )
 
     def sync(self, payment: Payment) -> ProviderUpdate | None:

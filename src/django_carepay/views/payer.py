@@ -24,6 +24,8 @@ from .. import services
 from ..adapter import get_adapter
 from ..backends import available_backends, get_backend
 from ..backends.bank_transfer import BankTransferBackend
+from ..backends.dummy import DummyBackend
+from ..conf import carepay_settings
 from ..exceptions import CarepayError, InvalidLink, UnknownBackend
 from ..forms import TransferConfirmationForm
 from ..models import Invoice, Payment
@@ -100,7 +102,8 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
         return render(request, "carepay/pay_error.html",
                       {"invoice": invoice, "error": str(exc)}, status=409)
     action = payment.action
-    assert action is not None  # start_payment always sets it
+    if action is None:  # the payer already paid (we had not heard yet): show it
+        return redirect("carepay:payment_return", public_id=payment.public_id)
     if action.kind == "redirect":
         return redirect(action.url)
     return render(request, action.template or "carepay/pay.html", {
@@ -154,6 +157,18 @@ def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
         raise Http404("No proof found.")
     name = f"proof-{payment.invoice.number}{Path(payment.proof.name).suffix}"
     return FileResponse(payment.proof.open("rb"), filename=name)
+
+
+@require_GET
+def dummy_pay(request: HttpRequest, public_id: object) -> HttpResponse:
+    """The demo provider's "Pay" button (DummyBackend only): pay, then come back."""
+    payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
+    backend = get_backend(payment.backend) if payment.backend in carepay_settings.BACKENDS \
+        else None
+    if not isinstance(backend, DummyBackend) or not can_view(request, payment.invoice):
+        raise Http404("No such payment.")
+    backend.confirm(payment)
+    return redirect("carepay:payment_return", public_id=payment.public_id)
 
 
 @require_GET

@@ -860,27 +860,25 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
     :func:`_read_matched_payment` once the lock is held.
 
     With ``event`` = ``(backend, event_id)`` the locking query also reports whether
-    that webhook event is already stored (as a deferred :class:`WebhookEvent`), so a
-    duplicate delivery costs no extra query. Returns ``(None, None)`` when the update
-    matches no payment.
+    that webhook event is already stored (as a :class:`WebhookEvent` holding only its
+    status), so a duplicate delivery costs no extra query. Returns ``(None, None)``
+    when the update matches no payment.
     """
-    if not (update.provider_reference or update.payment_public_id):
-        return None, None
-    match = models.Q()
+    # The provider's id of the payment is what it reports; our own id (from the
+    # metadata we sent) is the fallback for a payment whose id was never stored.
     if update.provider_reference:
-        match |= models.Q(payments__provider_reference=update.provider_reference)
-    if update.payment_public_id:
-        with contextlib.suppress(ValueError):  # not one of our ids: match by reference only
-            match |= models.Q(payments__public_id=uuid.UUID(str(update.payment_public_id)))
+        match = models.Q(payments__provider_reference=update.provider_reference)
+    else:
+        try:
+            match = models.Q(payments__public_id=uuid.UUID(str(update.payment_public_id)))
+        except ValueError:
+            return None, None
     qs = Invoice.objects.filter(match, payments__backend=update.backend).annotate(
         matched_payment=models.F("payments__pk"))
     if event is not None:
-        stored = WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
-        qs = qs.annotate(
-            event_pk=models.Subquery(stored.values("pk")[:1]),
-            event_status=models.Subquery(stored.values("status")[:1]),
-            event_attention=models.Subquery(stored.values("needs_attention")[:1]),
-        )
+        qs = qs.annotate(event_status=models.Subquery(
+            WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
+            .order_by().values("status")[:1]))
     if connection.features.has_select_for_update_of:
         qs = qs.select_for_update(of=("self",))
     else:
@@ -891,12 +889,9 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
                        update.kind, update.provider_reference or update.payment_public_id)
         return None, None
     stored_event = None
-    if event is not None and invoice.event_pk is not None:
-        stored_event = WebhookEvent.from_db(
-            WebhookEvent.objects.db, ["id", "backend", "event_id", "status", "needs_attention"],
-            [invoice.event_pk, event[0], event[1], invoice.event_status,
-             invoice.event_attention],
-        )
+    if event is not None and invoice.event_status is not None:
+        stored_event = WebhookEvent(backend=event[0], event_id=event[1],
+                                    status=invoice.event_status)
     return invoice, stored_event
 
 
@@ -1006,7 +1001,8 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
                    headers: Mapping[str, str] | None = None) -> tuple[WebhookEvent, bool]:
     """Store one *verified* delivery and apply it exactly once.
 
-    Returns ``(event, duplicate)``. The event row is written in the same transaction
+    Returns ``(event, duplicate)``; for a duplicate the event carries only its status.
+    The event row is written in the same transaction
     as the effects, so it exists as ``processed`` only if they committed; a delivery
     whose processing raised is stored as ``failed`` (outside the rolled-back
     transaction) and the exception propagates, so the provider retries. Whether the
@@ -1057,9 +1053,10 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
             if stored is None:
                 event.save(force_insert=True)
             else:  # an earlier delivery failed; this one settles it
-                event.pk = stored.pk
-                event.save(update_fields=["type", "payload", "headers", "status",
-                                          "needs_attention", "error", "processed_at"])
+                WebhookEvent.objects.filter(backend=alias, event_id=event_id).update(
+                    **{f: getattr(event, f) for f in (
+                        "type", "payload", "headers", "status", "needs_attention", "error",
+                        "processed_at")})
     except IntegrityError:
         # A concurrent delivery of the same event stored it first; its effects stand.
         other = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()

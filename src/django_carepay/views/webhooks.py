@@ -47,7 +47,7 @@ def webhook(request: HttpRequest, alias: str) -> HttpResponse:
         backend, event_id=event_id, event_type=event_type, payload=payload,
         updates=updates, headers=headers,
     )
-    if event.needs_attention:
+    if not duplicate and event.needs_attention:
         logger.error("%s webhook %s (%s) needs attention: %s", alias, event_id, event_type,
                      event.error)
     return HttpResponse("duplicate" if duplicate else event.status, content_type="text/plain")

@@ -812,7 +812,10 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             raise InvalidAmount(
                 f"Payment method {be.alias!r} can only refund the full {refundable}."
             )
-        key = f"carepay-refund-{locked.idempotency_key}-{locked.amount_refunded}-{value}"
+        # Same payment, same refunded-so-far, same amount: same key, so a retry after
+        # a lost answer is the same refund at the provider, never a second one.
+        refunded = round_to_currency(locked.amount_refunded, locked.currency)
+        key = f"carepay-refund-{locked.idempotency_key}-{refunded}-{value}"
         result = be.refund(locked, value, idempotency_key=key)
         if result.status == "failed":
             raise ProviderError(

@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from ..models import Payment
+    from ..models import Invoice, Payment
 
 logger = logging.getLogger("django_carepay.stripe")
 
@@ -144,11 +144,28 @@ class StripeBackend(BasePaymentBackend):
                                 backend=self.alias) from exc
 
     # -- paying ------------------------------------------------------------------------
+    def is_available(self, invoice: Invoice, country: str | None = None) -> bool:
+        """Also refuses amounts Stripe cannot charge exactly (three-decimal currencies
+        are charged in multiples of 0.010): never charge more, or less, than is due."""
+        return super().is_available(invoice, country) and self._charges_exactly(
+            invoice.amount_due, invoice.currency)
+
+    @staticmethod
+    def _charges_exactly(amount: Decimal, currency: str) -> bool:
+        if amount <= 0:
+            return True  # nothing to charge; availability is decided elsewhere
+        return from_minor_units(to_minor_units(amount, currency), currency) == amount
+
     def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
         """Create the payment's PaymentIntent (or reuse it), for the Payment Element."""
         from ..adapter import get_adapter
 
         invoice = payment.invoice
+        if not self._charges_exactly(payment.amount, payment.currency):
+            raise ProviderError(
+                f"Stripe cannot charge exactly {payment.amount} {payment.currency} "
+                "(it takes three-decimal currencies in multiples of 0.010); take this "
+                "payment another way.", backend=self.alias)
         amount = to_minor_units(payment.amount, payment.currency)
         account = (payment.metadata or {}).get("stripe_account", "")
         intent = None

@@ -24,6 +24,8 @@ INVOICE_TRANSITIONS = {
     "_void": {I.DRAFT: I.VOID, I.OPEN: I.VOID, I.OVERDUE: I.VOID},
     "_write_off": {I.OPEN: I.UNCOLLECTIBLE, I.OVERDUE: I.UNCOLLECTIBLE},
     "_mark_refunded": {I.PAID: I.REFUNDED},
+    # A refund that fails at the provider brings the money back.
+    "_reverse_refund": {I.REFUNDED: I.PAID},
 }
 
 PAYMENT_TRANSITIONS = {
@@ -42,6 +44,10 @@ PAYMENT_TRANSITIONS = {
         P.SUCCEEDED: P.PARTIALLY_REFUNDED, P.PARTIALLY_REFUNDED: P.PARTIALLY_REFUNDED,
     },
     "_refund_fully": {P.SUCCEEDED: P.REFUNDED, P.PARTIALLY_REFUNDED: P.REFUNDED},
+    "_reverse_refund_partially": {
+        P.PARTIALLY_REFUNDED: P.PARTIALLY_REFUNDED, P.REFUNDED: P.PARTIALLY_REFUNDED,
+    },
+    "_reverse_refund_fully": {P.PARTIALLY_REFUNDED: P.SUCCEEDED, P.REFUNDED: P.SUCCEEDED},
 }
 
 

@@ -61,6 +61,12 @@ class ProviderMismatch(CarepayError):
     wrong currency, a refund larger than what was received). Stored and flagged."""
 
 
+class RefundReversed(ProviderMismatch):
+    """A refund failed at the provider. Unlike other mismatches it *is* recorded (a
+    ``refund_reversal`` in the ledger); it is raised so the delivery is flagged for
+    staff, who must repay the payer another way."""
+
+
 class InvalidLink(CarepayError):
     """A payment link is forged, malformed or expired."""
 

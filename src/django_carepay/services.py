@@ -43,6 +43,7 @@ from .exceptions import (
     PermissionRefused,
     ProviderError,
     ProviderMismatch,
+    RefundReversed,
 )
 from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
 from .money import quantize, round_to_currency, to_decimal, validate_currency
@@ -853,7 +854,10 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
         if invoice is None:
             return None
         payment = _read_matched_payment(invoice)
-        _apply_update(update, payment)
+        try:
+            _apply_update(update, payment)
+        except RefundReversed as exc:  # recorded; tell the logs, not the caller
+            logger.error("%s", exc)
         return payment
 
 
@@ -981,9 +985,41 @@ def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> 
 
 
 def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
-    raise ProviderMismatch(
-        f"{update.backend} reported that refund {update.transaction_reference} failed; "
-        "check it with the provider and record the correction."
+    """A refund the provider had accepted failed: the money is back with us.
+
+    The ledger keeps the refund and adds a ``refund_reversal`` of the same amount
+    (once: keyed ``<refund id>:reversal``), the payment and invoice totals go back, and
+    the delivery is flagged so staff hand the money back another way.
+    """
+    refund = Transaction.objects.filter(
+        backend=payment.backend, provider_reference=update.transaction_reference,
+        kind=Transaction.Kind.REFUND,
+    ).first()
+    if refund is None:
+        return  # never recorded as refunded, so there is nothing to correct
+    reversal_ref = f"{update.transaction_reference}:reversal"
+    if _already_in_ledger(payment.backend, reversal_ref):
+        return
+    payment.amount_refunded -= refund.amount
+    if payment.amount_refunded > 0:
+        payment._reverse_refund_partially()
+    else:
+        payment._reverse_refund_fully()
+    invoice.amount_refunded -= refund.amount
+    if invoice.status == Invoice.Status.REFUNDED:
+        invoice._reverse_refund()
+    txn = Transaction(
+        invoice=invoice, kind=Transaction.Kind.REFUND_REVERSAL, amount=refund.amount,
+        currency=payment.currency, backend=payment.backend, provider_reference=reversal_ref,
+        note=f"{update.event_id} {update.failure_message}".strip(),
+    )
+    _save_refund(invoice, payment, txn)
+    amount = round_to_currency(refund.amount, payment.currency)
+    raise RefundReversed(
+        f"Refund {update.transaction_reference} of {amount} {payment.currency} failed at "
+        f"{update.backend}"
+        + (f" ({update.failure_message})" if update.failure_message else "")
+        + "; the money is back with us and the payer still has to be repaid."
     )
 
 
@@ -1042,6 +1078,9 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
                 try:
                     _apply_update(update, _read_matched_payment(invoice))
                     applied += 1
+                except RefundReversed as exc:  # recorded, and staff must act
+                    applied += 1
+                    problems.append(str(exc))
                 except ProviderMismatch as exc:
                     problems.append(str(exc))
             if not looked_up:

@@ -222,6 +222,10 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
     def _mark_refunded(self) -> None:
         pass
 
+    @transition(field=status, source=Status.REFUNDED, target=Status.PAID)
+    def _reverse_refund(self) -> None:
+        """A refund failed at the provider: the money is back, the invoice paid."""
+
 
 class InvoiceLine(models.Model):
     """One line of an invoice. Frozen once the invoice is issued."""

@@ -37,7 +37,8 @@ class TransactionQuerySet(models.QuerySet["Transaction"]):
 
 
 class Transaction(models.Model):
-    """One movement of money: a ``charge`` received or a ``refund`` handed back.
+    """One movement of money: a ``charge`` received, a ``refund`` handed back, or a
+    ``refund_reversal`` (a refund that failed at the provider, so the money is back).
 
     Amounts are always positive; ``kind`` gives the direction. When the provider
     gives the movement an id (a charge ``ch_…`` or refund ``re_…``), it is stored in
@@ -49,6 +50,8 @@ class Transaction(models.Model):
     class Kind(models.TextChoices):
         CHARGE = "charge", _("Charge")
         REFUND = "refund", _("Refund")
+        #: A refund the provider accepted and later failed: the money came back.
+        REFUND_REVERSAL = "refund_reversal", _("Refund reversed")
 
     payment = models.ForeignKey(
         Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="transactions"

@@ -188,3 +188,14 @@ class Payment(ConcurrentTransitionMixin, models.Model):
                 target=Status.REFUNDED)
     def _refund_fully(self) -> None:
         pass
+
+    # A refund that failed at the provider gives the money back to us.
+    @transition(field=status, source=[Status.PARTIALLY_REFUNDED, Status.REFUNDED],
+                target=Status.PARTIALLY_REFUNDED)
+    def _reverse_refund_partially(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.PARTIALLY_REFUNDED, Status.REFUNDED],
+                target=Status.SUCCEEDED)
+    def _reverse_refund_fully(self) -> None:
+        pass

@@ -103,20 +103,24 @@ def _lock_invoice(invoice: Invoice | int) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=pk)
 
 
-def _lock_payment(payment: Payment) -> tuple[Payment, Invoice]:
-    """Lock ``payment``'s invoice, then read the payment.
+def _locking(qs: models.QuerySet[Payment]) -> models.QuerySet[Payment]:
+    """Lock a payment query's rows: its invoice's first, then the payment's.
 
-    Two queries on purpose: a single ``SELECT … FROM payment JOIN invoice … FOR
-    UPDATE OF invoice`` that had to wait for the lock returns the payment row as it
-    was when the statement began (PostgreSQL re-reads only the locked row), so the
-    loser of a race would act on a stale payment. Locking both rows in one statement
-    would take them payment-first, against the invoice-first order of every other
-    service (deadlocks). Reading after the lock is granted sees the winner's commit.
+    ``FOR UPDATE OF invoice, payment`` locks in that order (the order of the OF
+    list), the same invoice-first order every other service takes, so no two services
+    deadlock; and because both rows are locked, PostgreSQL re-reads both after a wait,
+    so the caller never acts on a payment as it was before a concurrent change
+    committed (``OF invoice`` alone returns the payment row from before the wait).
     """
-    invoice = _lock_invoice(payment.invoice_id)
-    locked = Payment.objects.get(pk=payment.pk)
-    locked.invoice = invoice
-    return locked, invoice
+    if connection.features.has_select_for_update_of:
+        return qs.select_for_update(of=("invoice", "self"))
+    return qs.select_for_update()
+
+
+def _lock_payment(payment: Payment) -> tuple[Payment, Invoice]:
+    """Lock ``payment`` and its invoice and read both fresh (one query)."""
+    locked = _locking(Payment.objects.select_related("invoice")).get(pk=payment.pk)
+    return locked, locked.invoice
 
 
 def _copy_state(target: models.Model | None, source: models.Model) -> None:
@@ -850,10 +854,9 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
     the payment's raises :class:`ProviderMismatch` and is not credited.
     """
     with transaction.atomic():
-        invoice, _ = _lock_update_target(update)
-        if invoice is None:
+        payment, _ = _lock_update_target(update)
+        if payment is None:
             return None
-        payment = _read_matched_payment(invoice)
         try:
             _apply_update(update, payment)
         except RefundReversed as exc:  # recorded; tell the logs, not the caller
@@ -862,51 +865,38 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
 
 
 def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None = None
-                        ) -> tuple[Invoice | None, WebhookEvent | None]:
-    """Lock the invoice of the payment ``update`` is about; read the payment with
-    :func:`_read_matched_payment` once the lock is held.
+                        ) -> tuple[Payment | None, WebhookEvent | None]:
+    """Lock and read the payment ``update`` is about, with its invoice (one query).
 
-    With ``event`` = ``(backend, event_id)`` the locking query also reports whether
-    that webhook event is already stored (as a :class:`WebhookEvent` holding only its
+    With ``event`` = ``(backend, event_id)`` the same query also reports whether that
+    webhook event is already stored (as a :class:`WebhookEvent` holding only its
     status), so a duplicate delivery costs no extra query. Returns ``(None, None)``
     when the update matches no payment.
     """
     # The provider's id of the payment is what it reports; our own id (from the
     # metadata we sent) is the fallback for a payment whose id was never stored.
     if update.provider_reference:
-        match = models.Q(payments__provider_reference=update.provider_reference)
+        match = models.Q(provider_reference=update.provider_reference)
     else:
         try:
-            match = models.Q(payments__public_id=uuid.UUID(str(update.payment_public_id)))
+            match = models.Q(public_id=uuid.UUID(str(update.payment_public_id)))
         except ValueError:
             return None, None
-    qs = Invoice.objects.filter(match, payments__backend=update.backend).annotate(
-        matched_payment=models.F("payments__pk"))
+    qs = Payment.objects.select_related("invoice").filter(match, backend=update.backend)
     if event is not None:
         qs = qs.annotate(event_status=models.Subquery(
             WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
             .order_by().values("status")[:1]))
-    if connection.features.has_select_for_update_of:
-        qs = qs.select_for_update(of=("self",))
-    else:
-        qs = qs.select_for_update()
-    invoice = qs.order_by("payments__pk").first()
-    if invoice is None:
+    payment = _locking(qs).order_by("pk").first()
+    if payment is None:
         logger.warning("%s: %s update for %s matches no payment", update.backend,
                        update.kind, update.provider_reference or update.payment_public_id)
         return None, None
     stored_event = None
-    if event is not None and invoice.event_status is not None:
+    if event is not None and payment.event_status is not None:  # type: ignore[attr-defined]
         stored_event = WebhookEvent(backend=event[0], event_id=event[1],
-                                    status=invoice.event_status)
-    return invoice, stored_event
-
-
-def _read_matched_payment(invoice: Invoice) -> Payment:
-    """The payment :func:`_lock_update_target` matched, read after the lock (fresh)."""
-    payment = Payment.objects.get(pk=invoice.matched_payment)  # type: ignore[attr-defined]
-    payment.invoice = invoice
-    return payment
+                                    status=payment.event_status)  # type: ignore[attr-defined]
+    return payment, stored_event
 
 
 def _apply_update(update: ProviderUpdate, payment: Payment) -> None:
@@ -1062,13 +1052,13 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
             problems: list[str] = []
             applied = 0
             for index, update in enumerate(updates):
-                invoice, seen = _lock_update_target(
+                payment, seen = _lock_update_target(
                     update, event=(alias, event_id) if index == 0 else None)
-                if index == 0 and invoice is not None:
+                if index == 0 and payment is not None:
                     stored, looked_up = seen, True
                     if stored is not None and stored.status in settled:
                         return stored, True
-                if invoice is None:
+                if payment is None:
                     if update.payment_public_id:  # ours by its metadata, yet unknown
                         problems.append(
                             f"{update.kind} for {update.provider_reference} (payment "
@@ -1076,7 +1066,7 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
                         )
                     continue
                 try:
-                    _apply_update(update, _read_matched_payment(invoice))
+                    _apply_update(update, payment)
                     applied += 1
                 except RefundReversed as exc:  # recorded, and staff must act
                     applied += 1

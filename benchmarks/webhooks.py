@@ -1,0 +1,151 @@
+"""Webhook throughput and SQL statements per event, on PostgreSQL.
+
+    .venv/bin/python benchmarks/webhooks.py [--n 500] [--rounds 3] [--database-url URL]
+
+Posts N signed ``payment_intent.succeeded`` events for N distinct open invoices,
+in-process through Django's test client, to the Stripe webhook view; each event
+verifies its signature, stores the event, writes the ledger charge and settles the
+invoice. Reports events/s (median of the rounds) and statements per event counted
+with ``CaptureQueriesContext`` (which includes BEGIN, COMMIT and SAVEPOINT lines) for
+first deliveries and for duplicates. A throw-away test database is created and
+dropped; it is not ANALYZEd, so the plans are those of fresh tables without
+statistics (the worst case for index choice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+SECRET = "whsec_benchmark"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url",
+                        default=os.environ.get("DATABASE_URL",
+                                               "postgres://postgres@127.0.0.1:5432/carepay"))
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.CAREPAY = {
+        **settings.CAREPAY,
+        "BACKENDS": {"card": {
+            "BACKEND": "django_carepay.backends.stripe.StripeBackend",
+            "OPTIONS": {"secret_key": "sk_test_bench", "publishable_key": "pk_test_bench",
+                        "webhook_secret": SECRET},
+        }},
+    }
+    from django.db import connection
+
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        run(args.n, args.rounds)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def make_events(n: int) -> list[tuple[str, str]]:
+    """N open invoices, each with a pending card payment, and a signed event for each."""
+    import stripe
+
+    from django_carepay import services
+    from django_carepay.models import Invoice, Payment
+
+    invoices = []
+    for _ in range(n):
+        invoice = services.create_invoice(
+            lines=[{"description": "Consultation", "unit_price": "80.00"}])
+        invoices.append(services.issue_invoice(invoice))
+    payments = Payment.objects.bulk_create(
+        Payment(invoice=inv, backend="card", amount=Decimal("80.00"), currency="GBP",
+                provider_reference=f"pi_{uuid.uuid4().hex[:24]}")
+        for inv in invoices
+    )
+    assert Invoice.objects.filter(status="open").count() >= n
+    events = []
+    for payment in payments:
+        body = json.dumps({
+            "id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event",
+            "type": "payment_intent.succeeded", "api_version": "2026-10-28.endive",
+            "created": int(time.time()), "livemode": False,
+            "data": {"object": {
+                "id": payment.provider_reference, "object": "payment_intent",
+                "amount": 8000, "amount_received": 8000, "currency": "gbp",
+                "status": "succeeded", "latest_charge": f"ch_{uuid.uuid4().hex[:24]}",
+                "metadata": {"carepay_payment": str(payment.public_id)},
+            }},
+        })
+        events.append((body, stripe.WebhookSignature.generate_signature_header(body, SECRET)))
+    return events
+
+
+def post_all(client, events) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    for body, signature in events:
+        response = client.post("/billing/webhooks/card/", body, content_type="application/json",
+                               HTTP_STRIPE_SIGNATURE=signature)
+        assert response.status_code == 200, response.content
+    return time.perf_counter() - started
+
+
+def run(n: int, rounds: int) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from django_carepay.models import Invoice, Transaction, WebhookEvent
+
+    client = Client()
+    rates = []
+    for i in range(rounds):
+        events = make_events(n)
+        elapsed = post_all(client, events)
+        rates.append(n / elapsed)
+        print(f"round {i + 1}: {n} first deliveries in {elapsed:.2f} s = "
+              f"{n / elapsed:.0f} events/s")
+    dup_started = time.perf_counter()
+    post_all(client, events)
+    dup_rate = n / (time.perf_counter() - dup_started)
+
+    events = make_events(n)
+    with CaptureQueriesContext(connection) as first:
+        post_all(client, events)
+    charges_before = Transaction.objects.count()
+    with CaptureQueriesContext(connection) as dupes:
+        post_all(client, events)
+    assert Transaction.objects.count() == charges_before, "a duplicate had an effect"
+    assert WebhookEvent.objects.filter(status="processed").count() == n * (rounds + 1)
+    assert not Invoice.objects.filter(status="open").exists()
+
+    print(f"\nPostgreSQL {connection.pg_version if connection.vendor == 'postgresql' else ''}"
+          f" ({connection.vendor}), N={n}, rounds={rounds}")
+    print(f"first delivery: {statistics.median(rates):.0f} events/s (median), "
+          f"{len(first.captured_queries) / n:.2f} SQL statements per event")
+    print(f"duplicate:      {dup_rate:.0f} events/s, "
+          f"{len(dupes.captured_queries) / n:.2f} SQL statements per event, 0 effects")
+    print("statements of one first delivery:")
+    per_event = len(first.captured_queries) // n
+    for q in first.captured_queries[:per_event]:
+        print("   ", q["sql"][:110])
+
+
+if __name__ == "__main__":
+    main()

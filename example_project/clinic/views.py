@@ -1,5 +1,6 @@
 """The clinic's home page."""
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,7 +14,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """Who to log in as (anonymous), my appointments (patients), the admin (staff)."""
     context: dict[str, object] = {}
     if not request.user.is_authenticated:
-        context.update(accounts=ACCOUNTS, demo_password=DEMO_PASSWORD)
+        # The demo logins are for a local demo only, never a deployed site.
+        if settings.DEBUG:
+            context.update(accounts=ACCOUNTS, demo_password=DEMO_PASSWORD)
     else:
         appointments = list(Appointment.objects.filter(patient=request.user))
         # One query for every appointment's invoices; drafts are not the patient's yet.

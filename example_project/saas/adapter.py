@@ -29,6 +29,11 @@ class ExampleProjectAdapter(ClinicAdapter):
             return dict(self.cloud_issuer)
         return super().issuer_details(invoice)
 
+    def from_email(self, invoice: Invoice | None) -> str | None:
+        if invoice is not None and invoice.subject_model is Account:
+            return self.cloud_issuer["email"]
+        return super().from_email(invoice)
+
     def is_backend_available(self, invoice: Invoice, backend: BasePaymentBackend,
                              country: str | None = None) -> bool:
         # Bank transfers are for Riverside Cloud's sign-ups; patients pay the practice

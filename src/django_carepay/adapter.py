@@ -74,11 +74,18 @@ class DefaultCarepayAdapter:
         return {}
 
     # -- e-mail ------------------------------------------------------------------
+    def from_email(self, invoice: Invoice | None) -> str | None:
+        """The sender of carepay's e-mails about ``invoice`` (default
+        ``CAREPAY["FROM_EMAIL"]``, else ``DEFAULT_FROM_EMAIL``); a host billing for
+        several businesses can answer per invoice."""
+        return carepay_settings.FROM_EMAIL
+
     def send_mail(self, *, subject: str, message: str, recipient_list: list[str],
-                  html_message: str | None = None, **kwargs: Any) -> None:
-        """Send one of carepay's e-mails (called on commit)."""
+                  html_message: str | None = None, invoice: Invoice | None = None,
+                  **kwargs: Any) -> None:
+        """Send one of carepay's e-mails about ``invoice`` (called on commit)."""
         send_mail(
-            subject, message, carepay_settings.FROM_EMAIL, recipient_list,
+            subject, message, self.from_email(invoice), recipient_list,
             html_message=html_message, **kwargs,
         )
 

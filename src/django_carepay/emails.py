@@ -29,7 +29,7 @@ def send_invoice_email(invoice_pk: int) -> None:
     adapter.send_mail(
         subject=render_to_string("carepay/email/invoice_subject.txt", context).strip(),
         message=render_to_string("carepay/email/invoice_body.txt", context),
-        recipient_list=[invoice.billing_email],
+        recipient_list=[invoice.billing_email], invoice=invoice,
     )
 
 
@@ -48,7 +48,7 @@ def send_transfer_submitted(payment_pk: int) -> None:
         subject=render_to_string("carepay/email/transfer_submitted_subject.txt",
                                  context).strip(),
         message=render_to_string("carepay/email/transfer_submitted_body.txt", context),
-        recipient_list=list(recipients),
+        recipient_list=list(recipients), invoice=payment.invoice,
     )
 
 
@@ -85,5 +85,5 @@ def send_payment_decided(payment_pk: int) -> None:
     get_adapter().send_mail(
         subject=render_to_string("carepay/email/payment_decided_subject.txt", context).strip(),
         message=render_to_string("carepay/email/payment_decided_body.txt", context),
-        recipient_list=[recipient],
+        recipient_list=[recipient], invoice=invoice,
     )

@@ -223,7 +223,9 @@ def test_paying_an_invoice_marks_its_appointment_paid_and_a_full_refund_reopens_
 
 # -- the pages -----------------------------------------------------------------------
 
-def test_home_page_lists_the_demo_accounts_to_visitors(seeded, example_site, client):
+def test_home_page_lists_the_demo_accounts_to_visitors(seeded, example_site, client,
+                                                       settings):
+    settings.DEBUG = True  # as under `make demo`
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -231,6 +233,16 @@ def test_home_page_lists_the_demo_accounts_to_visitors(seeded, example_site, cli
     for username in [*PATIENTS, *STAFF]:
         assert f"<code>{username}</code>" in html
     assert "password123" in html
+
+
+def test_home_page_hides_the_demo_logins_when_deployed(seeded, example_site, client,
+                                                       settings):
+    settings.DEBUG = False
+
+    html = client.get("/").content.decode()
+
+    assert "password123" not in html
+    assert reverse("login") in html
 
 
 def test_home_page_shows_a_patient_their_appointments(seeded, example_site, client,

@@ -30,7 +30,7 @@ SECRETS = (SECRET_KEY, WEBHOOK_SECRET)
 
 def card_messages(*, deploy=False, debug=False, **options):
     with override_settings(DEBUG=debug, CAREPAY=carepay_with_card(NOWHERE, **options)):
-        messages = run_checks(include_deployment_checks=deploy)
+        messages = run_checks(tags=["carepay"], include_deployment_checks=deploy)
     return [m for m in messages if m.id.startswith("carepay.")]
 
 

@@ -162,8 +162,22 @@ def _staff_amount(invoice: Invoice, amount: object | None) -> Decimal:
     return value
 
 
-def _backend(alias: str) -> BasePaymentBackend:
-    return get_backend(alias)
+def _backend_that(alias: str, capability: str, refusal: str) -> BasePaymentBackend:
+    """The backend ``alias`` if it has ``capability`` (e.g. ``"online"``), else refuse."""
+    backend = get_backend(alias)
+    if not getattr(backend, capability):
+        raise BackendNotAvailable(f"Payment method {alias!r} ({backend.label}) {refusal}.")
+    return backend
+
+
+def _lock_for_new_payment(invoice: Invoice, backend: BasePaymentBackend, amount: object | None,
+                          country: str | None = None) -> tuple[Invoice, Decimal]:
+    """Lock ``invoice`` and check a new payment through ``backend`` may be taken on it;
+    return the locked invoice and the amount (``None``: the amount due)."""
+    locked = _lock_invoice(invoice)
+    _require_collectible(locked)
+    _require_available(backend, locked, country)
+    return locked, _staff_amount(locked, amount)
 
 
 def _require_available(backend: BasePaymentBackend, invoice: Invoice,
@@ -502,16 +516,9 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
 
     ``amount=None`` records the amount due; an amount above it is refused.
     """
-    be = _backend(backend)
-    if not be.staff_entry:
-        raise BackendNotAvailable(
-            f"Payment method {backend!r} ({be.label}) is not one staff record by hand."
-        )
+    be = _backend_that(backend, "staff_entry", "is not one staff record by hand")
     with transaction.atomic():
-        locked = _lock_invoice(invoice)
-        _require_collectible(locked)
-        _require_available(be, locked)
-        value = _staff_amount(locked, amount)
+        locked, value = _lock_for_new_payment(invoice, be, amount)
         payment = Payment(
             invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
             reference=(reference or "").strip(), notes=notes, recorded_by=by,
@@ -537,16 +544,9 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
     failed or was cancelled, a new payment starts. Otherwise the backend's next step
     for the browser is on ``payment.action``.
     """
-    be = _backend(backend)
-    if not be.online:
-        raise BackendNotAvailable(
-            f"Payment method {backend!r} ({be.label}) is not an online payment method."
-        )
+    be = _backend_that(backend, "online", "is not an online payment method")
     with transaction.atomic():
-        locked = _lock_invoice(invoice)
-        _require_collectible(locked)
-        _require_available(be, locked)
-        value = _staff_amount(locked, amount)
+        locked, value = _lock_for_new_payment(invoice, be, amount)
         pending = list(locked.payments.filter(backend=be.alias, status=Payment.Status.PENDING))
         payment = next((p for p in pending
                         if p.amount == value and p.currency == locked.currency), None)
@@ -664,11 +664,7 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     ``CAREPAY["MAX_PROOF_SIZE"]``, checked by its content; it is stored only when the
     submission is, never left behind by a refusal. Staff are e-mailed on commit.
     """
-    be = _backend(backend)
-    if not be.requires_approval:
-        raise BackendNotAvailable(
-            f"Payment method {backend!r} ({be.label}) does not take submitted payments."
-        )
+    be = _backend_that(backend, "requires_approval", "does not take submitted payments")
     reference = (reference or "").strip()
     if not reference:
         raise CarepayError("Enter the reference you quoted with your payment.")
@@ -679,10 +675,7 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     payment = None
     try:
         with transaction.atomic():
-            locked = _lock_invoice(invoice)
-            _require_collectible(locked)
-            _require_available(be, locked, country)
-            value = _staff_amount(locked, amount)
+            locked, value = _lock_for_new_payment(invoice, be, amount, country)
             payment = Payment(
                 invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
                 reference=reference, notes=notes, recorded_by=by, paid_on=paid_on,
@@ -798,7 +791,7 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
     """
     with transaction.atomic():
         locked, invoice = _lock_payment(payment)
-        be = _backend(locked.backend)
+        be = get_backend(locked.backend)
         refundable = locked.refundable_amount
         if refundable <= 0:
             raise InvalidState(

@@ -27,7 +27,7 @@ from tests.bank_transfer.support import (
     submit,
     today,
 )
-from tests.test_concurrency import blocked_on_locks
+from tests.threads import blocked_on_locks
 
 pytestmark = pytest.mark.django_db
 

@@ -22,14 +22,14 @@ from django_carepay.exceptions import AlreadyDecided
 from django_carepay.models import Invoice, Payment, Transaction
 from tests import factories
 from tests.bank_transfer.support import REASON, make_approver, submit
-from tests.test_concurrency import (
+from tests.testapp.models import Appointment
+from tests.threads import (
     THREAD_TIMEOUT,
     HoldUntilBlocked,
     errors,
     run_in_threads,
     successes,
 )
-from tests.testapp.models import Appointment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

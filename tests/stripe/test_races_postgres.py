@@ -18,8 +18,8 @@ from django_carepay import services, signals
 from django_carepay.models import Invoice, Transaction, WebhookEvent
 from tests import factories
 from tests.stripe.support import ALIAS, deliver, make_event
-from tests.test_concurrency import HoldUntilBlocked, errors, run_in_threads, successes
 from tests.testapp.models import Appointment
+from tests.threads import HoldUntilBlocked, errors, run_in_threads, successes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("card_backend")]

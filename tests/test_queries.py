@@ -43,7 +43,7 @@ def test_record_payment(django_assert_max_num_queries, invoice, staff):
 def test_refund_payment(django_assert_max_num_queries, invoice, staff):
     payment = factories.pay_cash(invoice)
 
-    # lock and read the payment with its invoice, save payment, insert ledger refund,
-    # save invoice
-    with django_assert_max_num_queries(6):
+    # lock and read the payment with its invoice, count its refund movements (the
+    # idempotency key), save payment, insert ledger refund, save invoice
+    with django_assert_max_num_queries(7):
         services.refund_payment(payment, amount="10.00", by=staff)

@@ -61,3 +61,32 @@ def test_a_refund_we_never_recorded_changes_nothing(invoice):
         transaction_reference="re_unknown"))
 
     assert factories.database_state() == before
+
+
+def test_refunding_again_after_a_reversal_really_refunds(invoice):
+    # The provider replays a refund for a reused idempotency key: a second refund
+    # after a reversal must not reuse the first one's key (it would "succeed" with the
+    # old, failed refund and repay nobody).
+    payment = paid_online(invoice)
+    first = services.refund_payment(payment)
+    services.apply_provider_update(refund_failed(payment, first))
+
+    second = services.refund_payment(factories.reload(payment))
+
+    assert second.provider_reference != first.provider_reference
+    stored = factories.reload(payment)
+    assert (stored.status, stored.amount_refunded) == (Payment.Status.REFUNDED, 80)
+    assert list(Transaction.objects.values_list("kind", flat=True)) == [
+        "charge", "refund", "refund_reversal", "refund"]
+
+
+def test_more_money_confirmed_after_a_partial_refund_is_recorded(invoice):
+    payment = paid_online(invoice)
+    services.refund_payment(payment, amount="10.00")
+
+    services.apply_provider_update(factories.provider_update(
+        payment, transaction_reference="ch_second"))
+
+    stored = factories.reload(payment)
+    assert (stored.status, stored.amount_received) == (Payment.Status.PARTIALLY_REFUNDED, 160)
+    assert Invoice.objects.needing_refund().filter(pk=invoice.pk).exists()

@@ -219,9 +219,11 @@ def _apply_charge(invoice: Invoice, payment: Payment, amount: Decimal, *, by: An
                   provider_reference: str | None = None, note: str = "") -> Transaction:
     """Apply money received to ``payment`` and ``invoice`` (both under the invoice lock)
     and return the ledger charge to save once the payment has been saved."""
-    if payment.status != Payment.Status.SUCCEEDED:
+    if payment.status not in Payment.RECEIVED:
         payment._succeed()
         payment.succeeded_at = timezone.now()
+    # Already received (and maybe partly refunded): more money confirmed for it is
+    # recorded all the same, without a transition back to succeeded.
     payment.amount_received += amount
     invoice.amount_paid += amount
     return Transaction(
@@ -810,10 +812,14 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             raise InvalidAmount(
                 f"Payment method {be.alias!r} can only refund the full {refundable}."
             )
-        # Same payment, same refunded-so-far, same amount: same key, so a retry after
-        # a lost answer is the same refund at the provider, never a second one.
-        refunded = round_to_currency(locked.amount_refunded, locked.currency)
-        key = f"carepay-refund-{locked.idempotency_key}-{refunded}-{value}"
+        # One key per refund attempt: the number of refund movements recorded for this
+        # payment so far. A retry after a lost answer (nothing recorded since) is the
+        # same refund at the provider, never a second one; after a refund is recorded
+        # or reversed, the next one gets a new key (a reused key would replay the old,
+        # failed refund and repay nobody).
+        attempt = locked.transactions.filter(
+            kind__in=(Transaction.Kind.REFUND, Transaction.Kind.REFUND_REVERSAL)).count()
+        key = f"carepay-refund-{locked.idempotency_key}-{attempt}"
         result = be.refund(locked, value, idempotency_key=key)
         if result.status == "failed":
             raise ProviderError(
@@ -821,16 +827,34 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
                 backend=be.alias,
             )
         if result.provider_reference and _already_in_ledger(be.alias, result.provider_reference):
-            # A webhook recorded this very refund while we waited for the provider.
-            existing = Transaction.objects.get(backend=be.alias,
-                                               provider_reference=result.provider_reference)
-            _copy_state(payment, locked)
-            return existing
+            raise ProviderError(
+                f"{be.alias} answered with refund {result.provider_reference}, which is "
+                "already recorded; nothing was refunded again. Check the payment with the "
+                "provider.", backend=be.alias,
+            )
         txn = _apply_refund(invoice, locked, result.amount, by=by,
                             provider_reference=result.provider_reference, note=reason)
         _save_refund(invoice, locked, txn)
-        _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
+        if result.provider_reference:
+            # The provider has moved the money: that is a fact the ledger keeps even if
+            # a host receiver fails (its own writes roll back in their savepoint, and
+            # the error reaches the caller once the refund is committed).
+            try:
+                with transaction.atomic():
+                    _send(signals.payment_refunded, invoice, payment=locked, transaction=txn,
+                          by=by)
+            except Exception as exc:
+                logger.exception("A payment_refunded receiver failed after refund %s",
+                                 result.provider_reference)
+                receiver_error: Exception | None = exc
+            else:
+                receiver_error = None
+        else:
+            _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
+            receiver_error = None
     _copy_state(payment, locked)
+    if receiver_error is not None:
+        raise receiver_error
     return txn
 
 

@@ -66,7 +66,7 @@ class TestEventTypes:
 
         assert (response.status_code, response.content) == (200, b"processed")
         assert ledger(invoice) == [("charge", Decimal("80.00"),
-                                    charge_of(localstripe, payment)["id"])]
+                                    payment.provider_reference)]
         assert factories.reload(payment).status == Payment.Status.SUCCEEDED
         assert factories.reload(invoice).status == Invoice.Status.PAID
         row = stored(event)
@@ -308,7 +308,7 @@ class TestExactlyOnce:
 
         assert "Payment received" in page.content.decode()
         assert ledger(invoice) == [("charge", Decimal("80.00"),
-                                    charge_of(localstripe, payment)["id"])]
+                                    payment.provider_reference)]
         assert factories.reload(invoice).amount_paid == Decimal("80.00")
 
 
@@ -324,7 +324,7 @@ class TestAmountReceived:
         deliver(client, event)
 
         assert ledger(invoice) == [("charge", Decimal("50.00"),
-                                    charge_of(localstripe, payment)["id"])]
+                                    payment.provider_reference)]
         payment.refresh_from_db()
         invoice.refresh_from_db()
         assert (payment.status, payment.amount_received) == (Payment.Status.SUCCEEDED,
@@ -432,7 +432,7 @@ def test_a_delivery_signed_by_localstripe_itself_is_verified_and_applied(localst
     [event] = ours
     assert (event.type, event.status) == ("payment_intent.succeeded",
                                           WebhookEvent.Status.PROCESSED)
-    assert ledger(invoice) == [("charge", Decimal("80.00"), charge_of(localstripe, payment)["id"])]
+    assert ledger(invoice) == [("charge", Decimal("80.00"), payment.provider_reference)]
     assert factories.reload(invoice).status == Invoice.Status.PAID
 
 
@@ -441,3 +441,24 @@ def about(payment):
     events of earlier tests' intents to whoever is registered when they fire)."""
     return [e for e in WebhookEvent.objects.all()
             if e.payload["data"]["object"]["id"] == payment.provider_reference]
+
+
+class TestOlderApiVersions:
+    def test_a_payload_without_latest_charge_credits_the_same_money_once(self, localstripe,
+                                                                          client, patient,
+                                                                          invoice):
+        # Endpoints pinned to API versions before 2022-11-15 get intents with
+        # charges.data[] and no latest_charge; the return page expands latest_charge.
+        client.force_login(patient)
+        payment = services.start_payment(invoice, backend=ALIAS)
+        localstripe.pay(payment.provider_reference)
+        intent = localstripe.get(f"payment_intents/{payment.provider_reference}")
+        charge = intent.pop("latest_charge")
+        intent["charges"] = {"object": "list", "data": [charge], "has_more": False}
+
+        client.get(reverse("carepay:payment_return", args=[payment.public_id]))
+        response = deliver(client, make_event("payment_intent.succeeded", intent))
+
+        assert response.status_code == 200
+        assert ledger(invoice) == [("charge", Decimal("80.00"), payment.provider_reference)]
+        assert not Invoice.objects.needing_refund().exists()

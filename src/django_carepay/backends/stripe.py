@@ -260,7 +260,11 @@ class StripeBackend(BasePaymentBackend):
             return ProviderUpdate(
                 kind=UpdateKind.SUCCEEDED,
                 amount=from_minor_units(int(received), common["currency"]),
-                transaction_reference=_id(charge) or common["provider_reference"],
+                # Keyed by the PaymentIntent, not its charge: an intent takes money at
+                # most once, and webhook payloads rendered for older API versions
+                # carry no latest_charge, so a charge id would differ between the
+                # webhook and the return page and credit the same money twice.
+                transaction_reference=common["provider_reference"],
                 **common,
             )
         if status == "processing":

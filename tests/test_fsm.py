@@ -19,7 +19,8 @@ P = Payment.Status
 #: method -> {source: target}; every source not listed must be refused.
 INVOICE_TRANSITIONS = {
     "_issue": {I.DRAFT: I.OPEN},
-    "_settle": {I.OPEN: I.PAID, I.OVERDUE: I.PAID},
+    # uncollectible -> paid: money in flight at the write-off arrives in full.
+    "_settle": {I.OPEN: I.PAID, I.OVERDUE: I.PAID, I.UNCOLLECTIBLE: I.PAID},
     "_mark_overdue": {I.OPEN: I.OVERDUE},
     "_void": {I.DRAFT: I.VOID, I.OPEN: I.VOID, I.OVERDUE: I.VOID},
     "_write_off": {I.OPEN: I.UNCOLLECTIBLE, I.OVERDUE: I.UNCOLLECTIBLE},

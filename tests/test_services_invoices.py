@@ -312,6 +312,15 @@ class TestVoidInvoice:
         with nothing_changes(invoice), pytest.raises(InvalidState, match=r"received 10\.00"):
             services.void_invoice(invoice)
 
+    def test_allowed_once_everything_received_was_refunded(self, invoice):
+        payment = factories.pay_cash(invoice, "30.00")
+        services.refund_payment(payment)
+
+        services.void_invoice(invoice, reason="Booked in error")
+
+        assert factories.reload(invoice).status == Invoice.Status.VOID
+        assert invoice.amount_due == 0
+
     def test_refused_while_a_payment_is_processing(self, invoice, nothing_changes):
         payment = factories.start_online(invoice)
         services.apply_provider_update(factories.provider_update(payment, UpdateKind.PROCESSING))

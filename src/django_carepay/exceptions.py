@@ -61,6 +61,11 @@ class ProviderMismatch(CarepayError):
     wrong currency, a refund larger than what was received). Stored and flagged."""
 
 
+class ProviderNotReady(ProviderError):
+    """A provider reported something that depends on a fact not recorded yet (a refund
+    before its charge). The webhook answers 500 so the provider delivers it again."""
+
+
 class RefundReversed(ProviderMismatch):
     """A refund failed at the provider. Unlike other mismatches it *is* recorded (a
     ``refund_reversal`` in the ledger); it is raised so the delivery is flagged for

@@ -43,6 +43,7 @@ from .exceptions import (
     PermissionRefused,
     ProviderError,
     ProviderMismatch,
+    ProviderNotReady,
     RefundReversed,
 )
 from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
@@ -258,15 +259,28 @@ def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
 
 
 def _settle_if_paid(invoice: Invoice) -> bool:
-    if invoice.status in Invoice.COLLECTIBLE and invoice.net_paid >= invoice.total:
+    # An uncollectible invoice still settles when money in flight at the write-off
+    # arrives in full (its host must hear invoice_paid).
+    if invoice.status in (*Invoice.COLLECTIBLE, Invoice.Status.UNCOLLECTIBLE) \
+            and invoice.net_paid >= invoice.total:
         invoice._settle()
         invoice.paid_at = timezone.now()
         return True
     return False
 
 
+def _cancel_other_attempts(invoice: Invoice, paid_with: Payment) -> None:
+    """The invoice is settled: cancel its other pending payments, here and (after
+    commit) at their providers, so an open browser tab cannot pay it a second time."""
+    for pending in invoice.payments.filter(status=Payment.Status.PENDING).exclude(
+            pk=paid_with.pk):
+        _cancel_locked(pending)
+
+
 def _announce_charge(invoice: Invoice, payment: Payment, txn: Transaction, *, by: Any,
                      settled: bool) -> None:
+    if settled:
+        _cancel_other_attempts(invoice, payment)
     _send(signals.payment_succeeded, invoice, payment=payment, transaction=txn, by=by)
     if settled:
         _send(signals.invoice_paid, invoice, payment=payment, transaction=txn, by=by)
@@ -450,11 +464,11 @@ def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoi
     """Void an invoice that has received no money (its payments in flight are cancelled)."""
     with transaction.atomic():
         locked = _lock_invoice(invoice)
-        if locked.amount_paid > 0:
+        if locked.net_paid > 0:
             raise InvalidState(
                 f"{_describe(locked)} has received "
-                f"{round_to_currency(locked.amount_paid, locked.currency)} {locked.currency}; "
-                "refund the payments first, or write the invoice off."
+                f"{round_to_currency(locked.net_paid, locked.currency)} {locked.currency} "
+                "that was not refunded; refund the payments first, or write the invoice off."
             )
         in_flight = list(locked.payments.filter(status__in=Payment.IN_FLIGHT))
         waiting = [p for p in in_flight if p.status != Payment.Status.PENDING]
@@ -723,12 +737,16 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
     with transaction.atomic():
         locked, invoice = _lock_payment(payment)
         _require_undecided(locked)
-        if (carepay_settings.REQUIRE_DISTINCT_APPROVER and by is not None
-                and locked.recorded_by_id is not None and locked.recorded_by_id == by.pk):
-            raise PermissionRefused(
-                "You submitted or recorded this payment; another member of staff must "
-                "approve it (CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on)."
-            )
+        if carepay_settings.REQUIRE_DISTINCT_APPROVER:
+            if by is None:
+                raise PermissionRefused(
+                    "CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on: say who approves (by=…)."
+                )
+            if locked.recorded_by_id is not None and locked.recorded_by_id == by.pk:
+                raise PermissionRefused(
+                    "You submitted or recorded this payment; another member of staff must "
+                    "approve it (CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on)."
+                )
         received = locked.amount if amount is None else quantize(amount, locked.currency)
         now = timezone.now()
         locked.decided_by = by
@@ -979,6 +997,13 @@ def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> 
         raise ProviderMismatch(f"{update.backend} reported a refund without its id.")
     if _already_in_ledger(payment.backend, update.transaction_reference):
         return
+    if payment.status not in Payment.RECEIVED:
+        # The refund overtook the news of its charge: refuse for now, so the provider
+        # delivers it again once the charge is recorded (never drop it).
+        raise ProviderNotReady(
+            f"{update.backend} reported refund {update.transaction_reference} before the "
+            f"payment {payment.provider_reference} was recorded as paid; retry later."
+        )
     amount = quantize(update.amount, payment.currency)
     if amount > payment.refundable_amount:
         raise ProviderMismatch(

@@ -149,6 +149,14 @@ class LocalStripe:
                 "number": number, "exp_month": "12", "exp_year": "30", "cvc": "123"}}),
         )
 
+    def set_refund_status(self, refund_id: str, status: str) -> None:
+        """Make a refund fail (or anything else) as Stripe can and localstripe cannot.
+
+        localstripe lets a JSON update set any attribute of an object.
+        """
+        self._call("POST", f"/v1/refunds/{refund_id}", json={"status": status},
+                   headers={"Authorization": f"Bearer {SECRET_KEY}"})
+
     def dashboard_refund(self, charge_id: str, amount: int) -> dict[str, Any]:
         """A refund made in Stripe's dashboard: by charge, without our metadata.
 

@@ -7,6 +7,7 @@ import pytest
 from django_carepay import services
 from django_carepay.backends import available_backends, get_backend
 from django_carepay.exceptions import BackendNotAvailable, ProviderError
+from tests.stripe.support import paid_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +36,14 @@ def test_start_refuses_rather_than_round():
 
     with pytest.raises(ProviderError, match=r"cannot charge exactly 12\.345 KWD"):
         backend.start(payment, None)
+
+
+@pytest.mark.usefixtures("card_backend")
+def test_a_refund_stripe_cannot_make_exactly_is_refused_not_rounded(localstripe):
+    payment = paid_payment(localstripe, kwd_invoice("12.340"))
+
+    with pytest.raises(ProviderError, match=r"cannot refund exactly 1\.235 KWD"):
+        services.refund_payment(payment, amount="1.235")
+
+    assert localstripe.api_requests("POST", "/v1/refunds") == []
+    assert services.refund_payment(payment, amount="1.230").amount == Decimal("1.230")

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from django_carepay import services, signals
+from django_carepay.exceptions import ProviderNotReady
 from django_carepay.models import Invoice, Payment, Transaction, WebhookEvent
 from tests import factories
 from tests.stripe.support import (
@@ -462,3 +463,36 @@ class TestOlderApiVersions:
         assert response.status_code == 200
         assert ledger(invoice) == [("charge", Decimal("80.00"), payment.provider_reference)]
         assert not Invoice.objects.needing_refund().exists()
+
+
+class TestRefundOrdering:
+    def test_a_refund_that_overtakes_its_charge_is_retried_not_dropped(self, localstripe,
+                                                                       client, invoice):
+        payment = services.start_payment(invoice, backend=ALIAS)
+        localstripe.pay(payment.provider_reference)
+        intent = localstripe.get(f"payment_intents/{payment.provider_reference}")
+        refund = localstripe.dashboard_refund(intent["latest_charge"]["id"], 8000)
+        refunded = make_event("refund.updated", refund)
+
+        with pytest.raises(ProviderNotReady):
+            deliver(client, refunded)  # the test client re-raises what would be a 500
+        assert stored(refunded).status == WebhookEvent.Status.FAILED
+        deliver(client, make_event("payment_intent.succeeded", intent))
+        retried = deliver(client, refunded)  # Stripe retries the 500
+
+        assert retried.status_code == 200
+        assert [kind for kind, *_ in ledger(invoice)] == ["charge", "refund"]
+        assert factories.reload(invoice).status == Invoice.Status.REFUNDED
+
+    def test_a_stale_pending_snapshot_after_the_failure_records_nothing(self, localstripe,
+                                                                        client, invoice):
+        payment = paid_payment(localstripe, invoice)
+        refund = localstripe.dashboard_refund(charge_of(localstripe, payment)["id"], 8000)
+        deliver(client, make_event("refund.failed", {**refund, "status": "failed"}))
+        # Stripe says the refund failed; localstripe cannot, so make it so there.
+        localstripe.set_refund_status(refund["id"], "failed")
+
+        deliver(client, make_event("refund.created", {**refund, "status": "pending"}))
+
+        assert [kind for kind, *_ in ledger(invoice)] == ["charge"]
+        assert factories.reload(invoice).status == Invoice.Status.PAID

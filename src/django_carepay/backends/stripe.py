@@ -302,6 +302,11 @@ class StripeBackend(BasePaymentBackend):
         )
 
     def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
+        if not self._charges_exactly(amount, payment.currency):
+            raise ProviderError(
+                f"Stripe cannot refund exactly {amount} {payment.currency} (it takes "
+                "three-decimal currencies in multiples of 0.010); refund a multiple of "
+                "0.010.", backend=self.alias)
         refund = self._call(
             "refund the payment", self.client.v1.refunds.create,
             params={
@@ -361,15 +366,32 @@ class StripeBackend(BasePaymentBackend):
             update = self.update_from_intent(obj, event_id=event_id, event_type=event_type)
             return [update] if update else []
         if event_type == "charge.refunded":
-            refunds = (obj.get("refunds") or {}).get("data")
-            if refunds is None or (obj.get("refunds") or {}).get("has_more"):
-                refunds = self._list_refunds(str(obj.get("id")), account)
+            # Listed afresh: the payload is a snapshot, and since API 2022-11-15 it
+            # does not embed the refunds at all.
+            refunds = self._list_refunds(str(obj.get("id")), account)
             intent_id = _id(obj.get("payment_intent"))
-            return [u for r in refunds if (u := self._update_from_refund(r, event_id, intent_id))]
+            updates = [u for r in refunds
+                       if (u := self._update_from_refund(r, event_id, intent_id))]
+            # Failed refunds first: their money is back before a newer refund of the
+            # same money is checked against what is refundable.
+            return sorted(updates, key=lambda u: u.kind != UpdateKind.REFUND_FAILED)
         if event_type in {"refund.created", "refund.updated", "refund.failed"}:
-            update = self._update_from_refund(obj, event_id, _id(obj.get("payment_intent")))
+            refund = self._current_refund(obj, account)
+            intent_id = _id(refund.get("payment_intent")) or _id(obj.get("payment_intent"))
+            update = self._update_from_refund(refund, event_id, intent_id)
             return [update] if update else []
         return []
+
+    def _current_refund(self, snapshot: Mapping[str, Any], account: str | None
+                        ) -> Mapping[str, Any]:
+        """The refund as it is now. A failure is final, so a failed snapshot is
+        trusted; a pending or succeeded one may be stale (events arrive out of order)
+        and is fetched again, so a late "pending" never records a refund that failed."""
+        if snapshot.get("status") in ("failed", "canceled") or not snapshot.get("id"):
+            return snapshot
+        options = {"stripe_account": account} if account else {}
+        return _plain(self._call("look up the refund", self.client.v1.refunds.retrieve,
+                                 str(snapshot["id"]), options=options))
 
     def _list_refunds(self, charge_id: str, account: str | None) -> Iterable[Any]:
         options = {"stripe_account": account} if account else {}

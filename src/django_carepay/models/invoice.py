@@ -194,7 +194,10 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
     def _issue(self) -> None:
         pass
 
-    @transition(field=status, source=[Status.OPEN, Status.OVERDUE], target=Status.PAID)
+    # Uncollectible too: money in flight when the invoice was written off may still
+    # arrive in full.
+    @transition(field=status, source=[Status.OPEN, Status.OVERDUE, Status.UNCOLLECTIBLE],
+                target=Status.PAID)
     def _settle(self) -> None:
         pass
 
@@ -203,7 +206,7 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         pass
 
     def _nothing_received(self) -> bool:
-        return self.amount_paid == 0
+        return self.net_paid == 0
 
     @transition(
         field=status, source=[Status.DRAFT, Status.OPEN, Status.OVERDUE], target=Status.VOID,

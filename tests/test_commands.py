@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from django_carepay import signals
-from django_carepay.models import Invoice
+from django_carepay import services, signals
+from django_carepay.models import Invoice, Payment
 from tests import factories
 from tests.testapp.models import Appointment
 
@@ -45,3 +45,15 @@ class TestMarkOverdue:
             mark_overdue("--today", "31/12/2030")
 
         assert factories.reload(invoice).status == Invoice.Status.OPEN
+
+
+@pytest.mark.django_db
+def test_a_payment_whose_page_was_just_reloaded_is_not_abandoned(invoice):
+    payment = factories.start_online(invoice)
+    Payment.objects.filter(pk=payment.pk).update(
+        created_at=timezone.now() - timedelta(days=2),
+        updated_at=timezone.now() - timedelta(days=2))
+    factories.start_online(invoice)  # the payer opens the pay page again: same payment
+
+    assert services.cancel_abandoned_payments(older_than=timedelta(hours=24)) == 0
+    assert factories.reload(payment).status == Payment.Status.PENDING

@@ -4,10 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from django_carepay import services
+from django_carepay import services, signals
 from django_carepay.backends import UpdateKind
 from django_carepay.models import Invoice, Payment, Transaction
 from tests import factories
+from tests.testapp.models import Appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +91,15 @@ def test_more_money_confirmed_after_a_partial_refund_is_recorded(invoice):
     stored = factories.reload(payment)
     assert (stored.status, stored.amount_received) == (Payment.Status.PARTIALLY_REFUNDED, 160)
     assert Invoice.objects.needing_refund().filter(pk=invoice.pk).exists()
+
+
+def test_the_host_hears_that_a_refund_was_reversed(invoice, receive):
+    reversed_ = receive(signals.payment_refund_reversed, sender=Appointment)
+    payment = paid_online(invoice)
+    txn = services.refund_payment(payment)
+
+    services.apply_provider_update(refund_failed(payment, txn))
+
+    assert reversed_.count == 1
+    assert reversed_.last["transaction"].kind == Transaction.Kind.REFUND_REVERSAL
+    assert reversed_.last["payment"].pk == payment.pk

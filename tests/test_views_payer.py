@@ -163,8 +163,9 @@ class TestPaymentLink:
 
 class TestPayOnline:
     def return_url(self, response):
-        """The demo provider's Pay button: it pays, then sends the payer back."""
-        return re.search(r'id="dummy-pay" href="([^"]+)"', response.content.decode()).group(1)
+        """The demo provider's Pay button (a POST): it pays, then sends the payer back."""
+        return re.search(r'action="([^"]+)" id="dummy-pay-form"',
+                         response.content.decode()).group(1)
 
     def test_pay_page_then_return_page_settles_the_invoice(self, patient_client, invoice):
         response = patient_client.get(pay_url(invoice))
@@ -174,7 +175,7 @@ class TestPayOnline:
         assert payment.status == Payment.Status.PENDING
         assert "£80.00" in response.content.decode()
 
-        result = patient_client.get(self.return_url(response), follow=True)
+        result = patient_client.post(self.return_url(response), follow=True)
 
         assert result.status_code == 200
         assert "Payment received" in result.content.decode()
@@ -188,8 +189,8 @@ class TestPayOnline:
         second = patient_client.get(pay_url(invoice))
         assert self.return_url(first) == self.return_url(second)
 
-        patient_client.get(self.return_url(first), follow=True)
-        patient_client.get(self.return_url(first), follow=True)
+        patient_client.post(self.return_url(first), follow=True)
+        patient_client.post(self.return_url(first), follow=True)
 
         assert Payment.objects.count() == 1
         assert Transaction.objects.count() == 1
@@ -198,7 +199,7 @@ class TestPayOnline:
         client.get(services.payment_link(invoice))
 
         response = client.get(pay_url(invoice))
-        client.get(self.return_url(response), follow=True)
+        client.post(self.return_url(response), follow=True)
 
         assert factories.reload(invoice).status == Invoice.Status.PAID
 
@@ -209,7 +210,7 @@ class TestPayOnline:
 
         with override_settings(CAREPAY={**settings.CAREPAY, "BACKENDS": {
                 **settings.CAREPAY["BACKENDS"], "online": failing}}):
-            result = patient_client.get(self.return_url(response), follow=True)
+            result = patient_client.post(self.return_url(response), follow=True)
 
         page = result.content.decode()
         assert "Payment not completed" in page
@@ -235,7 +236,7 @@ class TestPayOnline:
         stranger = type(client)()
         stranger.force_login(other_patient)
 
-        assert stranger.get(return_url, follow=True).status_code == 404
+        assert stranger.post(return_url, follow=True).status_code == 404
         assert Payment.objects.get().status == Payment.Status.PENDING
 
     def test_a_paid_invoice_cannot_be_paid_again(self, patient_client, invoice):

@@ -17,6 +17,8 @@ from .exceptions import InvalidAmount, InvalidCurrency
 
 #: Decimal places carepay stores amounts with (enough for KWD, BHD, ...).
 STORAGE_PLACES = 3
+#: Amounts must be below this: 14 digits stored, 3 of them after the point.
+MAX_AMOUNT = Decimal(10) ** 11
 
 # https://docs.stripe.com/currencies#zero-decimal
 STRIPE_ZERO_DECIMAL = frozenset(
@@ -43,6 +45,11 @@ def validate_currency(currency: str) -> str:
         raise InvalidCurrency(
             f"{currency!r} is not an ISO 4217 currency code; use a three-letter code "
             "such as 'GBP', 'EUR' or 'USD'."
+        )
+    if get_currency_precision(code) > STORAGE_PLACES:
+        raise InvalidCurrency(
+            f"{code} has more than {STORAGE_PLACES} decimal places, more than carepay "
+            "stores."
         )
     return code
 
@@ -81,6 +88,13 @@ def to_decimal(value: object) -> Decimal:
     return result
 
 
+def check_range(value: Decimal) -> Decimal:
+    """Refuse an amount too large to store (the database would refuse it later)."""
+    if abs(value) >= MAX_AMOUNT:
+        raise InvalidAmount(f"{value} is too large; amounts must be below {MAX_AMOUNT:,}.")
+    return value
+
+
 def quantize(amount: object, currency: str, *, allow_zero: bool = False,
              allow_negative: bool = False) -> Decimal:
     """Validate ``amount`` for ``currency`` and return it at the currency's exponent.
@@ -89,6 +103,7 @@ def quantize(amount: object, currency: str, *, allow_zero: bool = False,
     rather than rounding them silently: a staff typo must not move money.
     """
     value = to_decimal(amount)
+    check_range(value)
     exponent = currency_exponent(currency)
     step = Decimal(1).scaleb(-exponent)
     quantized = value.quantize(step)

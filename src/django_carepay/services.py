@@ -47,7 +47,14 @@ from .exceptions import (
     RefundReversed,
 )
 from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
-from .money import quantize, round_to_currency, to_decimal, validate_currency
+from .money import (
+    MAX_AMOUNT,
+    check_range,
+    quantize,
+    round_to_currency,
+    to_decimal,
+    validate_currency,
+)
 from .proofs import proof_extension
 
 logger = logging.getLogger("django_carepay")
@@ -200,7 +207,7 @@ def _recompute_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
         tax += line.tax_amount
     invoice.subtotal = subtotal
     invoice.tax = tax
-    invoice.total = subtotal + tax
+    invoice.total = check_range(subtotal + tax)
 
 
 def _transition(obj: Any, method_name: str, message: str) -> None:
@@ -286,6 +293,20 @@ def _announce_charge(invoice: Invoice, payment: Payment, txn: Transaction, *, by
         _send(signals.invoice_paid, invoice, payment=payment, transaction=txn, by=by)
 
 
+def _check_billing(billing: Mapping[str, str]) -> None:
+    country = (billing.get("country") or "").strip()
+    if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise CarepayError(
+            f"Billing country {country!r} is not an ISO 3166 code; use two letters, "
+            "e.g. 'GB'."
+        )
+    for name in ("name", "email", "tax_id"):
+        limit = Invoice._meta.get_field(f"billing_{name}").max_length
+        if limit and len((billing.get(name) or "").strip()) > limit:
+            raise CarepayError(f"Billing {name.replace('_', ' ')} is longer than {limit} "
+                               "characters.")
+
+
 def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
                  unit_price: object, tax_rate: object = 0, service_date: date | None = None,
                  provider_name: str = "", metadata: Mapping[str, Any] | None = None,
@@ -301,7 +322,9 @@ def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
     rate = to_decimal(tax_rate)
     if not Decimal(0) <= rate <= Decimal(100) or rate != rate.quantize(Decimal("0.001")):
         raise InvalidAmount(f"Tax rate {tax_rate} must be a percentage between 0 and 100.")
-    line_total = round_to_currency(qty * price, invoice.currency)
+    if qty >= MAX_AMOUNT:
+        raise InvalidAmount(f"Quantity {quantity} is too large.")
+    line_total = check_range(round_to_currency(qty * price, invoice.currency))
     return InvoiceLine(
         invoice=invoice, position=position, description=description, quantity=qty,
         unit_price=price, tax_rate=rate, service_date=service_date,
@@ -332,6 +355,7 @@ def create_invoice(*, customer: Any = None, subject: models.Model | None = None,
         )
     if subject is not None and subject.pk is None:
         raise CarepayError("The subject must be saved before it can be invoiced.")
+    _check_billing(billing)
     with transaction.atomic():
         invoice = Invoice(
             currency=code, customer=customer, due_date=due_date,
@@ -597,8 +621,9 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
                 payment.metadata.get(k) != v for k, v in action.payment_metadata.items()):
             payment.metadata = {**payment.metadata, **action.payment_metadata}
             changed.append("metadata")
-        if changed:
-            payment.save(update_fields=[*changed, "updated_at"])
+        # Saved (updated_at at least) even when unchanged: the payer is on the page
+        # now, so carepay_cancel_abandoned must not cancel it under them.
+        payment.save(update_fields=[*changed, "updated_at"])
     payment.action = action
     _copy_state(invoice, locked)
     return payment
@@ -652,7 +677,8 @@ def cancel_abandoned_payments(*, older_than: timedelta = timedelta(hours=24)) ->
     """
     cutoff = timezone.now() - older_than
     cancelled = 0
-    stale = Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff)
+    # updated_at: a pending payment is touched each time its pay page is shown again.
+    stale = Payment.objects.filter(status=Payment.Status.PENDING, updated_at__lt=cutoff)
     for payment in stale.only("pk").iterator():
         try:
             cancel_payment(payment)
@@ -1046,6 +1072,8 @@ def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice
         note=f"{update.event_id} {update.failure_message}".strip(),
     )
     _save_refund(invoice, payment, txn)
+    _send(signals.payment_refund_reversed, invoice, payment=payment, transaction=txn,
+          reason=update.failure_message)
     amount = round_to_currency(refund.amount, payment.currency)
     raise RefundReversed(
         f"Refund {update.transaction_reference} of {amount} {payment.currency} failed at "

@@ -54,6 +54,11 @@ payment_rejected = Signal()
 #: ``transaction`` (the ledger refund), ``by``.
 payment_refunded = Signal()
 
+#: A refund the provider had accepted failed, so its money came back (a
+#: ``refund_reversal`` in the ledger); the payer still has to be repaid another way.
+#: Arguments: ``invoice``, ``payment``, ``transaction`` (the reversal), ``reason``.
+payment_refund_reversed = Signal()
+
 __all__ = [
     "invoice_issued",
     "invoice_overdue",
@@ -61,6 +66,7 @@ __all__ = [
     "invoice_voided",
     "payment_approved",
     "payment_failed",
+    "payment_refund_reversed",
     "payment_refunded",
     "payment_rejected",
     "payment_submitted",

@@ -18,7 +18,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
 from ..adapter import get_adapter
@@ -159,7 +159,7 @@ def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
     return FileResponse(payment.proof.open("rb"), filename=name)
 
 
-@require_GET
+@require_POST
 def dummy_pay(request: HttpRequest, public_id: object) -> HttpResponse:
     """The demo provider's "Pay" button (DummyBackend only): pay, then come back."""
     payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)

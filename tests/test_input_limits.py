@@ -1,0 +1,42 @@
+"""Input the database could not store is refused up front with a CarepayError."""
+
+import pytest
+
+from django_carepay import services
+from django_carepay.exceptions import CarepayError, InvalidAmount, InvalidCurrency
+from django_carepay.models import Invoice, Payment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("amount", ["1e30", "100000000000", "-1e12"])
+def test_amounts_too_large_to_store(invoice, staff, amount):
+    with pytest.raises(InvalidAmount):
+        services.record_payment(invoice, backend="cash", amount=amount, by=staff)
+
+    assert not Payment.objects.exists()
+
+
+def test_a_line_whose_total_is_too_large_to_store():
+    with pytest.raises(InvalidAmount, match="too large"):
+        services.create_invoice(lines=[{"description": "x", "unit_price": "99999999999",
+                                        "quantity": 10}])
+
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize(("billing", "message"), [
+    ({"country": "GBR"}, "two letters"),
+    ({"country": "G1"}, "two letters"),
+    ({"name": "x" * 201}, "longer than 200"),
+])
+def test_billing_details_that_do_not_fit(billing, message):
+    with pytest.raises(CarepayError, match=message):
+        services.create_invoice(billing=billing)
+
+    assert not Invoice.objects.exists()
+
+
+def test_a_currency_with_more_decimals_than_stored():
+    with pytest.raises(InvalidCurrency, match="more than 3 decimal places"):
+        services.create_invoice(currency="CLF")

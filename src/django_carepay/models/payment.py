@@ -65,7 +65,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     backend = models.CharField(_("backend"), max_length=64)
     status = FSMField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING,
-        protected=True, db_index=True,
+        protected=True,
     )
     amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
@@ -120,6 +120,16 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # An invoice's payments in a state (pending ones to cancel when it settles,
+            # in-flight ones before a void). Not status alone: nearly every payment
+            # shares a handful of statuses, and on a fresh table the planner would pick
+            # such an index over the invoice's.
+            models.Index(fields=["invoice", "status"], name="carepay_payment_invoice_status"),
+            # The approvals queue, oldest first.
+            models.Index(fields=["created_at"], condition=Q(status="awaiting_approval"),
+                         name="carepay_payment_awaiting"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["backend", "provider_reference"],

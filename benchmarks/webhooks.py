@@ -106,6 +106,24 @@ def post_all(client, events) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - started
 
 
+def commit_latency_ms(samples: int = 200) -> float:
+    """Median time of a one-row INSERT + COMMIT here: the machine's fsync speed, which
+    bounds any durable webhook handler (printed so runs can be compared)."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE bench_commit (x integer)")
+    times = []
+    for i in range(samples):
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_commit VALUES (%s)", [i])
+        times.append((time.perf_counter() - started) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_commit")
+    return statistics.median(times)
+
+
 def run(n: int, rounds: int) -> None:
     from django.db import connection
     from django.test import Client
@@ -136,7 +154,8 @@ def run(n: int, rounds: int) -> None:
     assert not Invoice.objects.filter(status="open").exists()
 
     print(f"\nPostgreSQL {connection.pg_version if connection.vendor == 'postgresql' else ''}"
-          f" ({connection.vendor}), N={n}, rounds={rounds}")
+          f" ({connection.vendor}), N={n}, rounds={rounds}; INSERT+COMMIT median "
+          f"{commit_latency_ms():.2f} ms on this machine now")
     print(f"first delivery: {statistics.median(rates):.0f} events/s (median), "
           f"{len(first.captured_queries) / n:.2f} SQL statements per event")
     print(f"duplicate:      {dup_rate:.0f} events/s, "

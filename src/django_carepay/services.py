@@ -279,6 +279,8 @@ def _settle_if_paid(invoice: Invoice) -> bool:
 def _cancel_other_attempts(invoice: Invoice, paid_with: Payment) -> None:
     """The invoice is settled: cancel its other pending payments, here and (after
     commit) at their providers, so an open browser tab cannot pay it a second time."""
+    if getattr(paid_with, "others_pending", True) is False:
+        return  # the locking query already said there are none (webhook hot path)
     for pending in invoice.payments.filter(status=Payment.Status.PENDING).exclude(
             pk=paid_with.pk):
         _cancel_locked(pending)
@@ -944,6 +946,12 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
         except ValueError:
             return None, None
     qs = Payment.objects.select_related("invoice").filter(match, backend=update.backend)
+    # Whether the invoice has other pending payments (to cancel if this one settles
+    # it), answered by the same query rather than another.
+    qs = qs.annotate(others_pending=models.Exists(
+        Payment.objects.filter(invoice=models.OuterRef("invoice"),
+                               status=Payment.Status.PENDING)
+        .exclude(pk=models.OuterRef("pk"))))
     if event is not None:
         qs = qs.annotate(event_status=models.Subquery(
             WebhookEvent.objects.filter(backend=event[0], event_id=event[1])

@@ -43,3 +43,16 @@ def test_the_four_eyes_rule_needs_to_know_who_approves(invoice, staff, settings)
         services.approve_payment(transfer, by=None)
 
     assert factories.reload(transfer).status == Payment.Status.AWAITING_APPROVAL
+
+
+def test_a_provider_confirmation_cancels_the_other_pending_attempts(invoice, settings):
+    settings.CAREPAY = {**settings.CAREPAY, "BACKENDS": {
+        **settings.CAREPAY["BACKENDS"],
+        "wallet": {"BACKEND": "django_carepay.backends.dummy.DummyBackend"}}}
+    card = factories.start_online(invoice)
+    wallet = services.start_payment(invoice, backend="wallet")
+
+    services.apply_provider_update(factories.provider_update(wallet))
+
+    assert factories.reload(card).status == Payment.Status.CANCELLED
+    assert factories.reload(wallet).status == Payment.Status.SUCCEEDED

@@ -9,12 +9,14 @@ others always run the "someone changed it while I waited" path.
 from __future__ import annotations
 
 import queue
+import threading
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from django_carepay import services, signals
+from django_carepay.backends.dummy import DummyBackend
 from django_carepay.exceptions import InvalidState
 from django_carepay.models import Invoice, InvoiceSequence, Payment, Transaction
 from tests import factories
@@ -134,3 +136,45 @@ def test_the_same_success_reported_twice_at_once_is_answered_normally_twice(rece
 
     assert errors(outcomes) == []
     assert [p.pk for p in successes(outcomes)] == [payment.pk, payment.pk]
+
+
+class HoldingDummyBackend(DummyBackend):
+    """A provider whose start() is slow: it keeps start_payment's transaction (and the
+    invoice lock) open until another session waits for that lock."""
+
+    hold: HoldUntilBlocked | None = None
+    entered = threading.Event()
+
+    def start(self, payment, request):
+        if HoldingDummyBackend.hold is not None:
+            HoldingDummyBackend.entered.set()  # the invoice lock is held from here
+            HoldingDummyBackend.hold()
+        return super().start(payment, request)
+
+
+def test_a_payment_started_while_the_invoice_settles_is_cancelled(settings):
+    """The webhook waits for the invoice lock while a payer starts another method; the
+    pending payment created meanwhile must still be cancelled when the invoice settles."""
+    settings.CAREPAY = {**settings.CAREPAY, "BACKENDS": {
+        **settings.CAREPAY["BACKENDS"],
+        "wallet": {"BACKEND": f"{__name__}.HoldingDummyBackend"}}}
+    invoice = factories.make_invoice(subject=factories.make_appointment())
+    card = factories.start_online(invoice)
+    HoldingDummyBackend.hold = HoldUntilBlocked(1)
+    HoldingDummyBackend.entered.clear()
+    try:
+        def work(i):
+            if i == 0:
+                return services.start_payment(invoice, backend="wallet")
+            assert HoldingDummyBackend.entered.wait(timeout=10)  # the payer is first
+            return services.apply_provider_update(factories.provider_update(card))
+
+        outcomes = run_in_threads(2, work)
+        assert HoldingDummyBackend.hold.overlapped
+    finally:
+        HoldingDummyBackend.hold = None
+
+    assert errors(outcomes) == []
+    wallet = Payment.objects.get(invoice=invoice, backend="wallet")
+    assert factories.reload(invoice).status == Invoice.Status.PAID
+    assert wallet.status == Payment.Status.CANCELLED

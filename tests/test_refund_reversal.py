@@ -103,3 +103,16 @@ def test_the_host_hears_that_a_refund_was_reversed(invoice, receive):
     assert reversed_.count == 1
     assert reversed_.last["transaction"].kind == Transaction.Kind.REFUND_REVERSAL
     assert reversed_.last["payment"].pk == payment.pk
+
+
+def test_a_reversal_that_covers_an_open_invoice_settles_it(invoice, staff, receive):
+    paid = receive(signals.invoice_paid, sender=Appointment)
+    payment = factories.start_online(invoice, amount="50.00")
+    services.apply_provider_update(factories.provider_update(payment))
+    refund = services.refund_payment(factories.reload(payment))
+    factories.pay_cash(invoice, "30.00", by=staff)  # 30 of 80: still open
+
+    services.apply_provider_update(refund_failed(factories.reload(payment), refund))
+
+    assert factories.reload(invoice).status == Invoice.Status.PAID
+    assert paid.count == 1

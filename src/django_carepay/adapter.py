@@ -51,7 +51,9 @@ class DefaultCarepayAdapter:
         if customer is None:
             return {}
         full_name = getattr(customer, "get_full_name", lambda: "")() or str(customer)
-        return {"billing_name": full_name, "billing_email": getattr(customer, "email", "")}
+        limit = type(invoice)._meta.get_field("billing_name").max_length or len(full_name)
+        return {"billing_name": full_name[:limit],
+                "billing_email": getattr(customer, "email", "")}
 
     def issuer_details(self, invoice: Invoice) -> dict[str, Any]:
         """Who issues the invoice (name, address, tax id) for PDFs and e-mails."""

@@ -48,7 +48,6 @@ from .exceptions import (
 )
 from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
 from .money import (
-    MAX_AMOUNT,
     check_range,
     quantize,
     round_to_currency,
@@ -279,8 +278,6 @@ def _settle_if_paid(invoice: Invoice) -> bool:
 def _cancel_other_attempts(invoice: Invoice, paid_with: Payment) -> None:
     """The invoice is settled: cancel its other pending payments, here and (after
     commit) at their providers, so an open browser tab cannot pay it a second time."""
-    if getattr(paid_with, "others_pending", True) is False:
-        return  # the locking query already said there are none (webhook hot path)
     for pending in invoice.payments.filter(status=Payment.Status.PENDING).exclude(
             pk=paid_with.pk):
         _cancel_locked(pending)
@@ -295,6 +292,20 @@ def _announce_charge(invoice: Invoice, payment: Payment, txn: Transaction, *, by
         _send(signals.invoice_paid, invoice, payment=payment, transaction=txn, by=by)
 
 
+#: InvoiceLine.quantity holds 12 digits, 3 of them after the point.
+MAX_QUANTITY = Decimal(10) ** 9
+
+
+def _check_length(model: type[models.Model], field: str, value: str) -> None:
+    """Refuse text longer than ``model.field`` stores (the database would, later)."""
+    model_field = model._meta.get_field(field)
+    limit = getattr(model_field, "max_length", None)
+    if limit and len(value) > limit:
+        name = str(getattr(model_field, "verbose_name", field))
+        raise CarepayError(f"The {name} is {len(value)} characters long; at most {limit} "
+                           "fit.")
+
+
 def _check_billing(billing: Mapping[str, str]) -> None:
     country = (billing.get("country") or "").strip()
     if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
@@ -303,10 +314,7 @@ def _check_billing(billing: Mapping[str, str]) -> None:
             "e.g. 'GB'."
         )
     for name in ("name", "email", "tax_id"):
-        limit = Invoice._meta.get_field(f"billing_{name}").max_length
-        if limit and len((billing.get(name) or "").strip()) > limit:
-            raise CarepayError(f"Billing {name.replace('_', ' ')} is longer than {limit} "
-                               "characters.")
+        _check_length(Invoice, f"billing_{name}", (billing.get(name) or "").strip())
 
 
 def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
@@ -316,16 +324,16 @@ def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
     description = (description or "").strip()
     if not description:
         raise CarepayError("A line needs a description, e.g. 'GP consultation'.")
+    _check_length(InvoiceLine, "description", description)
+    _check_length(InvoiceLine, "provider_name", provider_name or "")
     qty = to_decimal(quantity)
-    if qty <= 0 or qty != qty.quantize(Decimal("0.001")):
-        raise InvalidAmount(f"Quantity {quantity} must be greater than 0, with at most 3 "
-                            "decimals.")
+    if not Decimal(0) < qty < MAX_QUANTITY or qty != qty.quantize(Decimal("0.001")):
+        raise InvalidAmount(f"Quantity {quantity} must be greater than 0 and below "
+                            f"{MAX_QUANTITY:,}, with at most 3 decimals.")
     price = quantize(unit_price, invoice.currency, allow_zero=True)
     rate = to_decimal(tax_rate)
     if not Decimal(0) <= rate <= Decimal(100) or rate != rate.quantize(Decimal("0.001")):
         raise InvalidAmount(f"Tax rate {tax_rate} must be a percentage between 0 and 100.")
-    if qty >= MAX_AMOUNT:
-        raise InvalidAmount(f"Quantity {quantity} is too large.")
     line_total = check_range(round_to_currency(qty * price, invoice.currency))
     return InvoiceLine(
         invoice=invoice, position=position, description=description, quantity=qty,
@@ -467,6 +475,11 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
         for field, value in adapter.billing_details(locked).items():
             if not getattr(locked, field, None) and value:
                 setattr(locked, field, value)
+        try:
+            _check_billing({name: getattr(locked, f"billing_{name}") for name in BILLING_FIELDS})
+        except CarepayError as exc:
+            raise CarepayError(f"{exc} (billing details from {type(adapter).__name__})") \
+                from None
         now = timezone.now()
         today = timezone.localdate(now)
         if locked.due_date is None:
@@ -561,9 +574,11 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
     be = _backend_that(backend, "staff_entry", "is not one staff record by hand")
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount)
+        reference = (reference or "").strip()
+        _check_length(Payment, "reference", reference)
         payment = Payment(
             invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
-            reference=(reference or "").strip(), notes=notes, recorded_by=by,
+            reference=reference, notes=notes, recorded_by=by,
         )
         txn = _apply_charge(locked, payment, value, by=by, note=notes)
         settled = _settle_if_paid(locked)
@@ -712,6 +727,7 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     reference = (reference or "").strip()
     if not reference:
         raise CarepayError("Enter the reference you quoted with your payment.")
+    _check_length(Payment, "reference", reference)
     if paid_on is not None and paid_on > timezone.localdate():
         raise CarepayError(f"The date paid ({paid_on:%d %b %Y}) is in the future.")
     extension = proof_extension(proof) if proof is not None else ""
@@ -858,14 +874,15 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             raise InvalidAmount(
                 f"Payment method {be.alias!r} can only refund the full {refundable}."
             )
-        # One key per refund attempt: the number of refund movements recorded for this
-        # payment so far. A retry after a lost answer (nothing recorded since) is the
-        # same refund at the provider, never a second one; after a refund is recorded
-        # or reversed, the next one gets a new key (a reused key would replay the old,
-        # failed refund and repay nobody).
+        # One key per refund attempt: the refund movements recorded for this payment so
+        # far, and the amount. A retry after a lost answer (nothing recorded since) is
+        # the same refund at the provider, never a second one; after a refund is
+        # recorded or reversed the next one gets a new key (a reused key would replay
+        # the old, failed refund and repay nobody).
         attempt = locked.transactions.filter(
             kind__in=(Transaction.Kind.REFUND, Transaction.Kind.REFUND_REVERSAL)).count()
-        key = f"carepay-refund-{locked.idempotency_key}-{attempt}"
+        # The amount too: asking for another amount after a refusal is another request.
+        key = f"carepay-refund-{locked.idempotency_key}-{attempt}-{value}"
         result = be.refund(locked, value, idempotency_key=key)
         if result.status == "failed":
             raise ProviderError(
@@ -882,25 +899,21 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
                             provider_reference=result.provider_reference, note=reason)
         _save_refund(invoice, locked, txn)
         if result.provider_reference:
-            # The provider has moved the money: that is a fact the ledger keeps even if
-            # a host receiver fails (its own writes roll back in their savepoint, and
-            # the error reaches the caller once the refund is committed).
+            # The provider has moved the money: a fact the ledger keeps whatever the
+            # host's receivers do. They run in one savepoint; if one raises, their writes
+            # for this refund roll back and the error is logged, not raised (raising
+            # would let an enclosing transaction undo the record of a real refund).
             try:
                 with transaction.atomic():
                     _send(signals.payment_refunded, invoice, payment=locked, transaction=txn,
                           by=by)
-            except Exception as exc:
-                logger.exception("A payment_refunded receiver failed after refund %s",
+            except Exception:
+                logger.exception("A payment_refunded receiver failed after refund %s; the "
+                                 "refund is recorded, the receiver's changes are not",
                                  result.provider_reference)
-                receiver_error: Exception | None = exc
-            else:
-                receiver_error = None
         else:
             _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
-            receiver_error = None
     _copy_state(payment, locked)
-    if receiver_error is not None:
-        raise receiver_error
     return txn
 
 
@@ -946,12 +959,6 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
         except ValueError:
             return None, None
     qs = Payment.objects.select_related("invoice").filter(match, backend=update.backend)
-    # Whether the invoice has other pending payments (to cancel if this one settles
-    # it), answered by the same query rather than another.
-    qs = qs.annotate(others_pending=models.Exists(
-        Payment.objects.filter(invoice=models.OuterRef("invoice"),
-                               status=Payment.Status.PENDING)
-        .exclude(pk=models.OuterRef("pk"))))
     if event is not None:
         qs = qs.annotate(event_status=models.Subquery(
             WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
@@ -1074,6 +1081,8 @@ def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice
     invoice.amount_refunded -= refund.amount
     if invoice.status == Invoice.Status.REFUNDED:
         invoice._reverse_refund()
+    # The money back may now cover an invoice that was still open.
+    settled = _settle_if_paid(invoice)
     txn = Transaction(
         invoice=invoice, kind=Transaction.Kind.REFUND_REVERSAL, amount=refund.amount,
         currency=payment.currency, backend=payment.backend, provider_reference=reversal_ref,
@@ -1082,6 +1091,9 @@ def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice
     _save_refund(invoice, payment, txn)
     _send(signals.payment_refund_reversed, invoice, payment=payment, transaction=txn,
           reason=update.failure_message)
+    if settled:
+        _cancel_other_attempts(invoice, payment)
+        _send(signals.invoice_paid, invoice, payment=payment, transaction=txn, by=None)
     amount = round_to_currency(refund.amount, payment.currency)
     raise RefundReversed(
         f"Refund {update.transaction_reference} of {amount} {payment.currency} failed at "

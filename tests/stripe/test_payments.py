@@ -137,7 +137,8 @@ class TestStartPayment:
         # A refund's key also counts the refund movements recorded before it: one key
         # per attempt, the same for a retry of that attempt.
         refund_keys = [r["idempotency_key"] for r in posts if r["path"] == "/v1/refunds"]
-        assert refund_keys == [f"carepay-refund-{paid_key}-0", f"carepay-refund-{paid_key}-1"]
+        assert refund_keys == [f"carepay-refund-{paid_key}-0-30.00",
+                               f"carepay-refund-{paid_key}-1-50.00"]
 
     @pytest.mark.parametrize("change", ["part paid in cash", "server asks for part"])
     def test_an_abandoned_payment_is_cancelled_when_the_amount_changes(
@@ -383,7 +384,7 @@ class TestRefunds:
         assert localstripe.get(f"charges/{charge['id']}")["amount_refunded"] == sum(minor)
 
     def test_a_failing_receiver_does_not_undo_a_refund_stripe_made(
-            self, localstripe, invoice, receive):
+            self, localstripe, invoice, receive, caplog):
         payment = paid_payment(localstripe, invoice)
 
         def host_receiver(**kwargs):
@@ -391,8 +392,9 @@ class TestRefunds:
             raise RuntimeError("the host's receiver failed")
 
         receive(signals.payment_refunded, sender=Appointment, action=host_receiver)
-        with pytest.raises(RuntimeError, match="the host's receiver failed"):
-            services.refund_payment(payment)
+        with caplog.at_level("ERROR", logger="django_carepay"):
+            services.refund_payment(payment)  # logged, not raised: the money has moved
+        assert "the refund is recorded, the receiver's changes are not" in caplog.text
 
         # Stripe has refunded, so the ledger says so; only the receiver's writes are gone.
         refunds = localstripe.get(f"refunds?payment_intent={payment.provider_reference}")["data"]

@@ -37,7 +37,7 @@ from . import services
 from .backends import available_backends
 from .conf import carepay_settings
 from .exceptions import CarepayError, InvalidAmount, InvalidCurrency
-from .forms import RejectForm
+from .forms import AmountField, RejectForm
 from .models import Invoice, InvoiceLine, Payment, Transaction, WebhookEvent
 from .money import quantize, validate_currency
 from .templatetags.carepay import money
@@ -353,7 +353,7 @@ class RecordPaymentForm(forms.Form):
     """Money staff took in person, offered the staff-entry backends that take the invoice."""
 
     backend = forms.ChoiceField(label=_("Payment method"))
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=3)
+    amount = AmountField(label=_("Amount"))
     reference = forms.CharField(
         label=_("Reference"), required=False, max_length=255,
         help_text=_("E.g. the terminal's receipt number or the cheque number."))
@@ -651,7 +651,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 class RefundForm(forms.Form):
     """How much of a payment to hand back, and why."""
 
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=3)
+    amount = AmountField(label=_("Amount"))
     reason = forms.CharField(label=_("Reason"), required=False,
                              widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -9,7 +9,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .conf import carepay_settings
+from .exceptions import InvalidAmount
+from .money import parse_amount
 from .proofs import human_size
+
+
+class AmountField(forms.DecimalField):
+    """A money amount as a person types it, read by :func:`~django_carepay.money.parse_amount`
+    (the one rule services apply too): digits of any script, ``.`` as the point."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 3)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() not in self.empty_values:
+            try:
+                value = parse_amount(value)
+            except InvalidAmount:
+                raise forms.ValidationError(self.error_messages["invalid"],
+                                            code="invalid") from None
+        return super().to_python(value)
 
 
 class TransferConfirmationForm(forms.Form):
@@ -19,8 +40,7 @@ class TransferConfirmationForm(forms.Form):
         label=_("Reference you quoted"), max_length=255,
         help_text=_("The reference on your bank transfer."),
     )
-    amount = forms.DecimalField(label=_("Amount paid"), max_digits=14, decimal_places=3,
-                                min_value=0)
+    amount = AmountField(label=_("Amount paid"), min_value=0)
     paid_on = forms.DateField(label=_("Date paid"),
                               widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(label=_("Notes"), required=False,
@@ -50,8 +70,7 @@ class TransferConfirmationForm(forms.Form):
 class ApproveForm(forms.Form):
     """Staff approving a submitted payment; the amount corrects what actually arrived."""
 
-    amount = forms.DecimalField(label=_("Amount received"), max_digits=14, decimal_places=3,
-                                required=False, min_value=0)
+    amount = AmountField(label=_("Amount received"), required=False, min_value=0)
     notes = forms.CharField(label=_("Notes"), required=False)
 
 

@@ -1,17 +1,28 @@
 """Money as :class:`~decimal.Decimal`, never float.
 
-Amounts are quantized to their currency's minor unit (the ISO 4217 exponent, from
-Babel's CLDR data) on the way in, and converted to a provider's integer minor units
-with Stripe's rules, which differ from ISO 4217 for a few currencies.
+What an amount *means* comes from ISO 4217 itself: a currency's minor unit (GBP 2,
+JPY 0, KWD 3, HUF 2) is read from :data:`ISO_4217_MINOR_UNITS`, a table frozen in
+this module and checked against the maintained ``iso4217`` data package by the test
+suite, so no dependency upgrade can change what stored money means. (Babel's CLDR
+"digits" are *display* digits — CLDR shows HUF, IDR and COP without decimals — and
+are not used for money.) Babel only formats amounts for display.
+
+Amounts are quantized to their currency's minor unit on the way in (refusing, never
+rounding, what a person typed); amounts read back are never rounded. Conversion to a
+provider's integer minor units follows Stripe's rules, which differ from ISO 4217 for
+a few currencies.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
+import re
+import unicodedata
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 
 from babel.core import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import parse_pattern
 
 from .exceptions import InvalidAmount, InvalidCurrency
 
@@ -19,6 +30,36 @@ from .exceptions import InvalidAmount, InvalidCurrency
 STORAGE_PLACES = 3
 #: Amounts must be below this: 14 digits stored, 3 of them after the point.
 MAX_AMOUNT = Decimal(10) ** 11
+
+#: ISO 4217 list one (active currencies): code → minor unit (decimal places), as
+#: published by the ISO 4217 maintenance agency on 2026-01-01 (``iso4217``
+#: 1.16.20260101). Funds and units without a minor unit (XAU, XDR, XXX…) are not
+#: money carepay bills in and are left out.
+ISO_4217_MINOR_UNITS: Mapping[str, int] = MappingProxyType({
+    "AED": 2, "AFN": 2, "ALL": 2, "AMD": 2, "AOA": 2, "ARS": 2, "AUD": 2, "AWG": 2,
+    "AZN": 2, "BAM": 2, "BBD": 2, "BDT": 2, "BHD": 3, "BIF": 0, "BMD": 2, "BND": 2,
+    "BOB": 2, "BOV": 2, "BRL": 2, "BSD": 2, "BTN": 2, "BWP": 2, "BYN": 2, "BZD": 2,
+    "CAD": 2, "CDF": 2, "CHE": 2, "CHF": 2, "CHW": 2, "CLF": 4, "CLP": 0, "CNY": 2,
+    "COP": 2, "COU": 2, "CRC": 2, "CUP": 2, "CVE": 2, "CZK": 2, "DJF": 0, "DKK": 2,
+    "DOP": 2, "DZD": 2, "EGP": 2, "ERN": 2, "ETB": 2, "EUR": 2, "FJD": 2, "FKP": 2,
+    "GBP": 2, "GEL": 2, "GHS": 2, "GIP": 2, "GMD": 2, "GNF": 0, "GTQ": 2, "GYD": 2,
+    "HKD": 2, "HNL": 2, "HTG": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "IQD": 3,
+    "IRR": 2, "ISK": 0, "JMD": 2, "JOD": 3, "JPY": 0, "KES": 2, "KGS": 2, "KHR": 2,
+    "KMF": 0, "KPW": 2, "KRW": 0, "KWD": 3, "KYD": 2, "KZT": 2, "LAK": 2, "LBP": 2,
+    "LKR": 2, "LRD": 2, "LSL": 2, "LYD": 3, "MAD": 2, "MDL": 2, "MGA": 2, "MKD": 2,
+    "MMK": 2, "MNT": 2, "MOP": 2, "MRU": 2, "MUR": 2, "MVR": 2, "MWK": 2, "MXN": 2,
+    "MXV": 2, "MYR": 2, "MZN": 2, "NAD": 2, "NGN": 2, "NIO": 2, "NOK": 2, "NPR": 2,
+    "NZD": 2, "OMR": 3, "PAB": 2, "PEN": 2, "PGK": 2, "PHP": 2, "PKR": 2, "PLN": 2,
+    "PYG": 0, "QAR": 2, "RON": 2, "RSD": 2, "RUB": 2, "RWF": 0, "SAR": 2, "SBD": 2,
+    "SCR": 2, "SDG": 2, "SEK": 2, "SGD": 2, "SHP": 2, "SLE": 2, "SOS": 2, "SRD": 2,
+    "SSP": 2, "STN": 2, "SVC": 2, "SYP": 2, "SZL": 2, "THB": 2, "TJS": 2, "TMT": 2,
+    "TND": 3, "TOP": 2, "TRY": 2, "TTD": 2, "TWD": 2, "TZS": 2, "UAH": 2, "UGX": 0,
+    "USD": 2, "USN": 2, "UYI": 0, "UYU": 2, "UYW": 4, "UZS": 2, "VED": 2, "VES": 2,
+    "VND": 0, "VUV": 0, "WST": 2, "XAD": 2, "XAF": 0, "XCD": 2, "XCG": 2, "XOF": 0,
+    "XPF": 0, "YER": 2, "ZAR": 2, "ZMW": 2, "ZWG": 2,
+    # Withdrawn since, kept so invoices already issued in them still read.
+    "ANG": 2, "CUC": 2, "HRK": 2, "SLL": 2, "ZWL": 2,
+})
 
 # https://docs.stripe.com/currencies#zero-decimal
 STRIPE_ZERO_DECIMAL = frozenset(
@@ -33,44 +74,81 @@ STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 # for charges. All three therefore fall under the two-decimal rule below.
 
 
-@lru_cache(maxsize=1)
-def _known_currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
-
-
 def validate_currency(currency: str) -> str:
     """Return ``currency`` upper-cased, or raise :class:`InvalidCurrency`."""
-    code = (currency or "").strip().upper()
-    if len(code) != 3 or code not in _known_currencies():
+    code = (currency or "").strip().upper() if isinstance(currency, str) else ""
+    exponent = ISO_4217_MINOR_UNITS.get(code)
+    if exponent is None:
         raise InvalidCurrency(
             f"{currency!r} is not an ISO 4217 currency code; use a three-letter code "
             "such as 'GBP', 'EUR' or 'USD'."
         )
-    if get_currency_precision(code) > STORAGE_PLACES:
+    if exponent > STORAGE_PLACES:
         raise InvalidCurrency(
-            f"{code} has more than {STORAGE_PLACES} decimal places, more than carepay "
-            "stores."
+            f"{code} has {exponent} decimal places; carepay stores amounts with no more "
+            f"than {STORAGE_PLACES} decimal places."
         )
     return code
 
 
-@lru_cache(maxsize=512)
 def currency_exponent(currency: str) -> int:
-    """The number of decimal places of ``currency``'s minor unit (GBP 2, JPY 0, KWD 3)."""
-    return int(get_currency_precision(validate_currency(currency)))
+    """The number of decimal places of ``currency``'s minor unit (GBP 2, JPY 0, KWD 3),
+    from ISO 4217."""
+    return ISO_4217_MINOR_UNITS[validate_currency(currency)]
 
 
 def round_to_currency(amount: Decimal, currency: str) -> Decimal:
-    """``amount`` rounded half-up to ``currency``'s minor unit (``80.000`` → ``80.00``).
+    """``amount`` rounded half-up to ``currency``'s minor unit (``80.125`` → ``80.13``).
 
-    For computed amounts (line totals, tax) and for amounts read back from the
-    database, which stores three places for every currency.
+    For *computed* amounts only (line totals, tax). Amounts read back from the
+    database are never rounded: see :func:`normalize`.
     """
     return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
 
 
+def normalize(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` written with ``currency``'s decimal places when that loses nothing
+    (``80.000`` GBP → ``80.00``), else unchanged (``1000.505`` HUF stays as it is).
+
+    For amounts read back from the database, which stores three places for every
+    currency: they are shown and compared as the currency writes them, and a stored
+    amount finer than the currency (which the services never write) is never
+    silently rounded away.
+    """
+    exact = amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)))
+    return exact if exact == amount else amount
+
+
+#: A typed amount: digits with an optional decimal point, nothing else (no exponent,
+#: no thousands separators, no underscores). ``\d`` is any script's decimal digit.
+_TYPED_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+#: Decimal separators people type besides ".": the Arabic decimal separator.
+_DECIMAL_SEPARATORS = str.maketrans({"\u066b": "."})
+
+
+def parse_amount(text: str) -> Decimal:
+    """Read an amount a person typed, the one rule for every amount field.
+
+    Digits of any script are read as the same numbers (fullwidth, Arabic-Indic and
+    Devanagari twelves are all 12), with ``.`` (or the Arabic decimal separator,
+    U+066B) as the decimal point. Exponents (``1e3``), underscores (``1_000``) and thousands
+    separators are refused, so what staff see is what is recorded.
+    """
+    cleaned = unicodedata.normalize("NFKC", text).strip().translate(_DECIMAL_SEPARATORS)
+    if cleaned.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
+        raise InvalidAmount(f"{text!r} is not a finite amount.")
+    if not _TYPED_AMOUNT.fullmatch(cleaned):
+        raise InvalidAmount(f"{text!r} is not a number; write it like 80.00.")
+    ascii_digits = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in cleaned)
+    return Decimal(ascii_digits)
+
+
 def to_decimal(value: object) -> Decimal:
-    """Convert ``value`` to Decimal, refusing floats (they are not exact)."""
+    """Convert ``value`` to Decimal, refusing floats (they are not exact) and bools.
+
+    Strings are read by :func:`parse_amount`.
+    """
     if isinstance(value, bool | float):
         raise InvalidAmount(
             f"Amount {value!r} is a {type(value).__name__}; pass a Decimal, an int or a "
@@ -78,11 +156,12 @@ def to_decimal(value: object) -> Decimal:
         )
     if isinstance(value, Decimal):
         result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        result = parse_amount(value)
     else:
-        try:
-            result = Decimal(str(value).strip())
-        except (InvalidOperation, ValueError):
-            raise InvalidAmount(f"{value!r} is not a number.") from None
+        raise InvalidAmount(f"{value!r} is not a number.")
     if not result.is_finite():
         raise InvalidAmount(f"{value!r} is not a finite amount.")
     return result
@@ -157,21 +236,28 @@ def from_minor_units(minor: int, currency: str) -> Decimal:
     code = validate_currency(currency)
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise InvalidAmount(f"Minor units must be an int, got {minor!r}.")
-    value = Decimal(minor).scaleb(-_stripe_places(code))
-    exact = value.quantize(Decimal(1).scaleb(-currency_exponent(code)))
-    return exact if exact == value else value
+    return normalize(Decimal(minor).scaleb(-_stripe_places(code)), code)
 
 
 def format_money(amount: object, currency: str, locale: str | None = None) -> str:
-    """Format ``amount`` for display, e.g. ``£80.00`` or ``¥500``."""
+    """Format ``amount`` for display, e.g. ``£80.00``, ``¥500`` or ``HUF1,000.50``.
+
+    The locale (Babel, CLDR) gives the symbol, separators and pattern; the number of
+    decimals is the currency's ISO 4217 minor unit, not CLDR's display digits (which
+    would show 1000.50 HUF as "HUF1,001"). An amount finer than the minor unit is
+    shown in full, never rounded.
+    """
     from django.utils.translation import get_language, to_locale
 
     if amount is None or amount == "":
         return ""
-    value = to_decimal(amount)
-    loc = locale or to_locale(get_language() or "en-us")
+    code = validate_currency(currency)
+    value = normalize(to_decimal(amount), code)
     try:
-        Locale.parse(loc)
+        loc = Locale.parse(locale or to_locale(get_language() or "en-us"))
     except (UnknownLocaleError, ValueError):
-        loc = "en_US"
-    return format_currency(value, validate_currency(currency), locale=loc)
+        loc = Locale.parse("en_US")
+    pattern = parse_pattern(loc.currency_formats["standard"].pattern)
+    places = max(currency_exponent(code), -int(value.as_tuple().exponent))
+    pattern.frac_prec = (places, places)
+    return pattern.apply(value, loc, currency=code, currency_digits=False)

@@ -49,6 +49,7 @@ from .exceptions import (
 from .models import Invoice, InvoiceLine, InvoiceSequence, Payment, Transaction, WebhookEvent
 from .money import (
     check_range,
+    normalize,
     quantize,
     round_to_currency,
     to_decimal,
@@ -506,7 +507,7 @@ def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoi
         if locked.net_paid > 0:
             raise InvalidState(
                 f"{_describe(locked)} has received "
-                f"{round_to_currency(locked.net_paid, locked.currency)} {locked.currency} "
+                f"{normalize(locked.net_paid, locked.currency)} {locked.currency} "
                 "that was not refunded; refund the payments first, or write the invoice off."
             )
         in_flight = list(locked.payments.filter(status__in=Payment.IN_FLIGHT))
@@ -1094,7 +1095,7 @@ def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice
     if settled:
         _cancel_other_attempts(invoice, payment)
         _send(signals.invoice_paid, invoice, payment=payment, transaction=txn, by=None)
-    amount = round_to_currency(refund.amount, payment.currency)
+    amount = normalize(refund.amount, payment.currency)
     raise RefundReversed(
         f"Refund {update.transaction_reference} of {amount} {payment.currency} failed at "
         f"{update.backend}"

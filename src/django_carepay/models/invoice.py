@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from ..money import round_to_currency
+from ..money import normalize
 from .fields import MoneyField
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         owed = Decimal(0) if self.status == self.Status.VOID else self.total
         outstanding = owed - self.net_paid
         if self.currency:
-            outstanding = round_to_currency(outstanding, self.currency)
+            outstanding = normalize(outstanding, self.currency)
         if self.status in (self.Status.DRAFT, *self.COLLECTIBLE):
             return outstanding
         return min(outstanding, Decimal(0).quantize(outstanding))  # same exponent either way

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from ..money import round_to_currency
+from ..money import normalize
 from ..proofs import proof_upload_to
 from .fields import MoneyField
 
@@ -149,7 +149,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        amount = round_to_currency(self.amount, self.currency) if self.currency else self.amount
+        amount = normalize(self.amount, self.currency) if self.currency else self.amount
         return f"{self.backend} {amount} {self.currency} ({self.get_status_display()})"
 
     @property
@@ -157,7 +157,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         """What may still be refunded: received and not yet handed back."""
         if self.status not in (self.Status.SUCCEEDED, self.Status.PARTIALLY_REFUNDED):
             return Decimal(0)
-        return round_to_currency(self.amount_received - self.amount_refunded, self.currency)
+        return normalize(self.amount_received - self.amount_refunded, self.currency)
 
     # -- transitions (state only; services do the rest) ---------------------------
     @transition(field=status, source=Status.PENDING, target=Status.PROCESSING)

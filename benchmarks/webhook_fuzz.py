@@ -1,0 +1,247 @@
+"""Malformed but validly signed Stripe deliveries against a real HTTP server.
+
+    .venv/bin/python benchmarks/webhook_fuzz.py [--n 2000] [--invoices 40] [--seed 1]
+                                                [--database-url URL]
+
+Serves carepay (the test settings, a Stripe backend pointed at a local localstripe) with
+Django's threaded WSGI server on a loopback port, on a throw-away PostgreSQL database,
+and posts N signed deliveries: well-formed events for the invoices' real
+PaymentIntents (succeeded, failed, processing, canceled, charge.refunded,
+refund.updated, charge.refund.updated) with 0-3 random mutations each — junk values,
+wrong types, ``NaN``, ``\\u0000``, deep nesting, over-long ids, missing fields. The loop
+is bounded by N and talks to 127.0.0.1 only.
+
+Reports the answers by status code and what must never happen: a 500 (the provider
+would retry it forever), a 500 that left no stored event for staff, and money
+credited by a delivery that was not a well-formed success for a known payment.
+Exits non-zero if any of those happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+SECRET = "whsec_fuzz"
+JUNK: list[Any] = ["abc", "", "8000", True, False, 80.5, 1e308, [], {}, [1, 2], {"a": 1},
+                   None, -1, 0, 2**63, "١٢٣", "\u0000", "x" * 300, "NaN"]
+#: Raw JSON literals Python's json accepts but PostgreSQL's jsonb refuses.
+LITERALS = ["NaN", "Infinity", "-Infinity", "1e309"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--invoices", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url",
+                        default=os.environ.get("DATABASE_URL",
+                                               "postgres://postgres@127.0.0.1:5432/carepay"))
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from tests.stripe.support import start_localstripe, stop_localstripe
+
+    proc, stripe_url = start_localstripe()
+    try:
+        settings.CAREPAY = {**settings.CAREPAY, "BACKENDS": {"card": {
+            "BACKEND": "django_carepay.backends.stripe.StripeBackend",
+            "OPTIONS": {"secret_key": "sk_test_fuzz", "publishable_key": "pk_test_fuzz",
+                        "webhook_secret": SECRET, "api_base": stripe_url,
+                        "max_network_retries": 0},
+        }}}
+        settings.ALLOWED_HOSTS = ["*"]
+        settings.DEBUG = False
+        from django.db import connection
+
+        old_name = connection.settings_dict["NAME"]
+        connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        try:
+            sys.exit(run(args.n, args.invoices, random.Random(args.seed)))
+        finally:
+            connection.close()
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+    finally:
+        stop_localstripe(proc)
+
+
+def serve() -> str:
+    """Serve carepay on a free loopback port in a daemon thread; return its URL."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet, allow_reuse_address=False)
+    server.set_app(WSGIHandler())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def make_payments(count: int) -> list[Any]:
+    """Open £80 invoices, each with a card payment started at localstripe."""
+    from django_carepay import services
+
+    payments = []
+    for _ in range(count):
+        invoice = services.issue_invoice(services.create_invoice(
+            lines=[{"description": "Consultation", "unit_price": "80.00"}]))
+        payments.append(services.start_payment(invoice, backend="card"))
+    return payments
+
+
+def base_event(payment: Any, kind: str) -> dict[str, Any]:
+    intent: dict[str, Any] = {
+        "id": payment.provider_reference, "object": "payment_intent", "amount": 8000,
+        "amount_received": 8000, "currency": "gbp", "status": "succeeded",
+        "latest_charge": f"ch_{uuid.uuid4().hex[:24]}",
+        "metadata": {"carepay_payment": str(payment.public_id)},
+    }
+    obj: dict[str, Any]
+    if kind.startswith("payment_intent."):
+        obj = intent
+        obj["status"] = {"payment_intent.succeeded": "succeeded",
+                         "payment_intent.payment_failed": "requires_payment_method",
+                         "payment_intent.processing": "processing",
+                         "payment_intent.canceled": "canceled"}[kind]
+        if kind != "payment_intent.succeeded":
+            obj["amount_received"] = 0
+    elif kind == "charge.refunded":
+        obj = {"id": intent["latest_charge"], "object": "charge", "amount": 8000,
+               "amount_refunded": 8000, "currency": "gbp", "refunded": True,
+               "payment_intent": payment.provider_reference}
+    else:  # refund.updated, charge.refund.updated
+        obj = {"id": f"re_{uuid.uuid4().hex[:24]}", "object": "refund", "amount": 8000,
+               "currency": "gbp", "status": "succeeded",
+               "payment_intent": payment.provider_reference}
+    return {"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": kind,
+            "api_version": "2026-10-28.endive", "created": int(time.time()),
+            "livemode": False, "data": {"object": obj}}
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    paths = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            paths += _paths(item, (*prefix, key))
+    return paths
+
+
+def mutate(event: dict[str, Any], rng: random.Random) -> tuple[str, bool]:
+    """Apply 0-3 mutations; return the body and whether it was mutated."""
+    event = copy.deepcopy(event)
+    count = rng.choice([0, 0, 1, 1, 2, 3])
+    literal = None
+    for _ in range(count):
+        path = rng.choice(_paths(event))
+        parent = event
+        for key in path[:-1]:
+            parent = parent[key]
+        action = rng.random()
+        if action < 0.55:
+            parent[path[-1]] = rng.choice(JUNK)
+        elif action < 0.65:
+            del parent[path[-1]]
+        elif action < 0.75:  # deeply nested JSON (Python's parser gives up at ~1000)
+            depth = rng.choice([50, 5000])
+            parent[path[-1]] = "__LITERAL__"
+            literal = "[" * depth + "1" + "]" * depth
+        elif action < 0.85:
+            parent[path[-1]] = "__LITERAL__"
+            literal = rng.choice(LITERALS)
+        else:
+            parent[path[-1]] = f"bad\u0000{rng.random()}"
+        if not isinstance(event, dict) or "data" not in event:
+            break
+    body = json.dumps(event)
+    if literal:
+        body = body.replace('"__LITERAL__"', literal, 1)
+    return body, count > 0
+
+
+def well_formed_success(body: str) -> str | None:
+    """The PaymentIntent a delivery may credit: a success with an integer amount
+    (a judge independent of carepay's parser)."""
+    try:
+        event = json.loads(body)
+        obj = event["data"]["object"]
+        received = obj["amount_received"]
+        if event["type"] == "payment_intent.succeeded" and obj["status"] == "succeeded" \
+                and obj["currency"] == "gbp" and type(received) is int and received > 0 \
+                and isinstance(obj["id"], str):
+            return str(obj["id"])
+    except (KeyError, TypeError, ValueError, RecursionError):
+        pass
+    return None
+
+
+def run(n: int, invoice_count: int, rng: random.Random) -> int:
+    import requests
+    import stripe
+
+    from django_carepay.models import Transaction, WebhookEvent
+
+    payments = make_payments(invoice_count)
+    url = serve() + "/billing/webhooks/card/"
+    kinds = ["payment_intent.succeeded", "payment_intent.payment_failed",
+             "payment_intent.processing", "payment_intent.canceled", "charge.refunded",
+             "refund.updated", "charge.refund.updated", "customer.created"]
+    codes: Counter[int] = Counter()
+    errors_without_row = wrongly = 0
+    charges = Transaction.objects.filter(kind="charge")
+    credited_before = charges.count()
+    started = time.perf_counter()
+    for _ in range(n):
+        body, _mutated = mutate(base_event(rng.choice(payments), rng.choice(kinds)), rng)
+        header = stripe.WebhookSignature.generate_signature_header(body, SECRET)
+        response = requests.post(url, data=body.encode(), timeout=30, headers={
+            "Content-Type": "application/json", "Stripe-Signature": header})
+        codes[response.status_code] += 1
+        if response.status_code >= 500:
+            try:
+                event_id = json.loads(body).get("id")
+            except (ValueError, RecursionError, AttributeError):
+                event_id = None
+            if not (isinstance(event_id, str) and "\x00" not in event_id
+                    and WebhookEvent.objects.filter(event_id=event_id[:255]).exists()):
+                errors_without_row += 1
+        credited_now = charges.count()
+        if credited_now > credited_before and well_formed_success(body) is None:
+            wrongly += 1
+        credited_before = credited_now
+    elapsed = time.perf_counter() - started
+    over = [t for t in charges if t.amount != 80]
+
+    print(f"{n} signed deliveries to {invoice_count} PaymentIntents in {elapsed:.1f} s")
+    print("answers:", ", ".join(f"{code}: {count}" for code, count in sorted(codes.items())))
+    print("stored events:", dict(Counter(WebhookEvent.objects.values_list("status", flat=True))))
+    print(f"500 answers: {sum(c for code, c in codes.items() if code >= 500)} "
+          f"({errors_without_row} with no stored event)")
+    print(f"payments credited: {charges.count()}; deliveries that credited money without "
+          f"being a well-formed success: {wrongly}; charges of another amount than 80.00: "
+          f"{len(over)}")
+    bad = errors_without_row or wrongly or over or any(code >= 500 for code in codes)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    main()

@@ -722,6 +722,11 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     ``proof`` (optional) is a PDF, PNG or JPEG no larger than
     ``CAREPAY["MAX_PROOF_SIZE"]``, checked by its content; it is stored only when the
     submission is, never left behind by a refusal. Staff are e-mailed on commit.
+
+    Submitting the same transfer again (same invoice, method, amount and reference)
+    while the first still awaits approval returns the first, unchanged: a double
+    click or a re-posted form reports one payment, stores one proof and tells staff
+    once. Under the invoice's lock, so simultaneous submissions make one payment too.
     """
     be = _backend_that(backend, "requires_approval", "does not take submitted payments")
     reference = (reference or "").strip()
@@ -736,6 +741,13 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     try:
         with transaction.atomic():
             locked, value = _lock_for_new_payment(invoice, be, amount, country)
+            already = locked.payments.filter(
+                backend=be.alias, status=Payment.Status.AWAITING_APPROVAL, amount=value,
+                currency=locked.currency, reference=reference,
+            ).order_by("pk").first()
+            if already is not None:
+                _copy_state(invoice, locked)
+                return already
             payment = Payment(
                 invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
                 reference=reference, notes=notes, recorded_by=by, paid_on=paid_on,

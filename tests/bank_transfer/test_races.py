@@ -176,8 +176,10 @@ class TestApprovalsRacing:
     def test_two_transfers_for_one_invoice_are_both_recorded(
             self, receive, invoice, patient, approver, second_approver, credits):
         # The payer paid twice (or two family members paid): money received is
-        # recorded, never dropped, and the invoice is flagged for a refund.
-        first, second = submit(invoice, by=patient), submit(invoice, by=patient)
+        # recorded, never dropped, and the invoice is flagged for a refund. (The same
+        # reference twice would be one submission, reported twice.)
+        first = submit(invoice, by=patient)
+        second = submit(invoice, by=patient, reference="BT-SECOND")
         paid = receive(signals.invoice_paid, sender=Appointment)
         hold = HoldUntilBlocked(1)
         receive(signals.payment_succeeded, sender=Appointment, action=hold)

@@ -229,6 +229,10 @@ def _apply_charge(invoice: Invoice, payment: Payment, amount: Decimal, *, by: An
     if payment.status not in Payment.RECEIVED:
         payment._succeed()
         payment.succeeded_at = timezone.now()
+    elif payment.status == Payment.Status.REFUNDED:
+        # Everything it had received was handed back; this money was not, so it is
+        # refundable again.
+        payment._receive_after_refund()
     # Already received (and maybe partly refunded): more money confirmed for it is
     # recorded all the same, without a transition back to succeeded.
     payment.amount_received += amount
@@ -266,8 +270,12 @@ def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
 
 def _settle_if_paid(invoice: Invoice) -> bool:
     # An uncollectible invoice still settles when money in flight at the write-off
-    # arrives in full (its host must hear invoice_paid).
-    if invoice.status in (*Invoice.COLLECTIBLE, Invoice.Status.UNCOLLECTIBLE) \
+    # arrives in full (its host must hear invoice_paid); so does a refunded one when
+    # money arriving after the refund covers its total again (a slow payment clearing
+    # after the money that paid it was handed back). Less than that leaves a refunded
+    # invoice refunded, listed by needing_refund().
+    if invoice.status in (*Invoice.COLLECTIBLE, Invoice.Status.UNCOLLECTIBLE,
+                          Invoice.Status.REFUNDED) \
             and invoice.net_paid >= invoice.total:
         invoice._settle()
         invoice.paid_at = timezone.now()

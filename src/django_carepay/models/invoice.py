@@ -42,10 +42,13 @@ class InvoiceQuerySet(models.QuerySet["Invoice"]):
 
     def needing_refund(self) -> InvoiceQuerySet:
         """Invoices that kept more than they are owed: overpaid (payments raced), or
-        void with money received (a provider confirmed a payment after the void)."""
+        void with money received (a provider confirmed a payment after the void), or
+        refunded yet holding money again that does not pay them in full (money that
+        covers the total pays a refunded invoice again)."""
         kept = models.F("amount_paid") - models.F("amount_refunded")
         return self.alias(kept=kept).filter(
-            Q(kept__gt=models.F("total")) | Q(status=Invoice.Status.VOID, kept__gt=0)
+            Q(kept__gt=models.F("total"))
+            | Q(status__in=(Invoice.Status.VOID, Invoice.Status.REFUNDED), kept__gt=0)
         )
 
 
@@ -195,8 +198,10 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         pass
 
     # Uncollectible too: money in flight when the invoice was written off may still
-    # arrive in full.
-    @transition(field=status, source=[Status.OPEN, Status.OVERDUE, Status.UNCOLLECTIBLE],
+    # arrive in full. Refunded too: a slow payment may clear after the money that paid
+    # the invoice was handed back, and then the invoice holds its total again.
+    @transition(field=status,
+                source=[Status.OPEN, Status.OVERDUE, Status.UNCOLLECTIBLE, Status.REFUNDED],
                 target=Status.PAID)
     def _settle(self) -> None:
         pass

@@ -175,6 +175,28 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         return min(outstanding, Decimal(0).quantize(outstanding))  # same exponent either way
 
     @property
+    def amount_payable(self) -> Decimal:
+        """The amount due, never below zero: what a payer is shown as owing."""
+        due = self.amount_due
+        return max(due, Decimal(0).quantize(due))
+
+    @property
+    def amount_overpaid(self) -> Decimal:
+        """What the invoice received beyond what it is owed (to be refunded), else 0."""
+        due = self.amount_due
+        return max(-due, Decimal(0).quantize(due))
+
+    def overpayment_if_received(self, amount: Decimal) -> Decimal:
+        """How much receiving ``amount`` more would put this invoice above what it is
+        owed (its total; nothing once void), or 0. Unlike :attr:`amount_due`, a refund
+        counts as money no longer held: a refunded invoice may be paid again."""
+        owed = Decimal(0) if self.status == self.Status.VOID else self.total
+        excess = self.net_paid + amount - owed
+        if self.currency:
+            excess = round_to_currency(excess, self.currency)
+        return max(excess, Decimal(0).quantize(excess))
+
+    @property
     def is_payable(self) -> bool:
         """Whether a payer can pay this invoice now."""
         return self.status in self.COLLECTIBLE and self.amount_due > 0

@@ -688,7 +688,8 @@ def test_approving_with_the_permission(staff_client, invoice):
     submitted = awaiting_approval(invoice)
     approver = staff_client("carepay.view_payment", "carepay.approve_payment")
 
-    assert action_choices(approver, "payment") == {"approve_payments", "reject_payments"}
+    assert action_choices(approver, "payment") == {
+        "approve_payments", "approve_payments_recording_overpayment", "reject_payments"}
     run_action(approver, "payment", "approve_payments", [submitted])
 
     submitted.refresh_from_db()

@@ -19,8 +19,10 @@ P = Payment.Status
 #: method -> {source: target}; every source not listed must be refused.
 INVOICE_TRANSITIONS = {
     "_issue": {I.DRAFT: I.OPEN},
-    # uncollectible -> paid: money in flight at the write-off arrives in full.
-    "_settle": {I.OPEN: I.PAID, I.OVERDUE: I.PAID, I.UNCOLLECTIBLE: I.PAID},
+    # uncollectible -> paid: money in flight at the write-off arrives in full;
+    # refunded -> paid: money arriving after the refund covers the total again.
+    "_settle": {I.OPEN: I.PAID, I.OVERDUE: I.PAID, I.UNCOLLECTIBLE: I.PAID,
+                I.REFUNDED: I.PAID},
     "_mark_overdue": {I.OPEN: I.OVERDUE},
     "_void": {I.DRAFT: I.VOID, I.OPEN: I.VOID, I.OVERDUE: I.VOID},
     "_write_off": {I.OPEN: I.UNCOLLECTIBLE, I.OVERDUE: I.UNCOLLECTIBLE},
@@ -45,6 +47,8 @@ PAYMENT_TRANSITIONS = {
         P.SUCCEEDED: P.PARTIALLY_REFUNDED, P.PARTIALLY_REFUNDED: P.PARTIALLY_REFUNDED,
     },
     "_refund_fully": {P.SUCCEEDED: P.REFUNDED, P.PARTIALLY_REFUNDED: P.REFUNDED},
+    # More money confirmed after everything received was refunded.
+    "_receive_after_refund": {P.REFUNDED: P.PARTIALLY_REFUNDED},
     "_reverse_refund_partially": {
         P.PARTIALLY_REFUNDED: P.PARTIALLY_REFUNDED, P.REFUNDED: P.PARTIALLY_REFUNDED,
     },

@@ -373,6 +373,22 @@ class RecordPaymentForm(forms.Form):
         self.fields["amount"].initial = quantize(invoice.amount_due, invoice.currency)
         self.fields["amount"].help_text = gettext("At most the amount due, %(due)s.") % {
             "due": money(invoice.amount_due, invoice.currency)}
+        if invoice.payments.filter(status=Payment.Status.AWAITING_APPROVAL).exists():
+            self.fields["allow_pending_transfers"] = forms.BooleanField(
+                label=_("Record it even though a transfer awaits approval"), required=False,
+                help_text=_("Approving that transfer afterwards then records an "
+                            "overpayment to refund."))
+
+
+def _waiting_transfers_warning(invoice: Invoice) -> str:
+    """What staff recording money on ``invoice`` must know: transfers awaiting approval."""
+    waiting = invoice.payments.filter(status=Payment.Status.AWAITING_APPROVAL).order_by(
+        "created_at", "pk")
+    return " ".join(gettext(
+        "A transfer of %(amount)s (reference %(reference)s) submitted on %(date)s awaits "
+        "approval on this invoice; approve or reject it first if this money is the same "
+        "payment.") % {"amount": money(p.amount, p.currency), "reference": p.reference or "—",
+                       "date": p.created_at.date().isoformat()} for p in waiting)
 
 
 @admin.register(Invoice)
@@ -618,12 +634,14 @@ class InvoiceAdmin(admin.ModelAdmin):
                 messages.ERROR)
             return HttpResponseRedirect(change_url)
         form = RecordPaymentForm(request.POST or None, invoice=invoice)
+        waiting = _waiting_transfers_warning(invoice)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 payment = services.record_payment(
                     invoice, backend=data["backend"], amount=data["amount"],
                     reference=data["reference"], notes=data["notes"], by=request.user,
+                    allow_pending_transfers=data.get("allow_pending_transfers", False),
                 )
             except CarepayError as exc:
                 form.add_error(_amount_error_field(exc), str(exc))
@@ -642,6 +660,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                 (gettext("Billed to"), invoice.billing_name),
                 (gettext("Total"), money(invoice.total, invoice.currency)),
                 (gettext("Amount due"), money(invoice.amount_due, invoice.currency)),
+                *([(gettext("Awaiting approval"), waiting)] if waiting else []),
             ],
         )
 
@@ -678,7 +697,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("invoice",)
     search_fields = ("reference", "provider_reference", "invoice__number")
     date_hierarchy = "created_at"
-    actions = ("approve_payments", "reject_payments")
+    actions = ("approve_payments", "approve_payments_recording_overpayment",
+               "reject_payments")
     inlines = (TransactionInline,)
     fieldsets = (
         (None, {"fields": ("invoice", "backend", "status", "reference", "paid_on",
@@ -718,6 +738,19 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request: HttpRequest, context: dict[str, Any],
                            add: bool = False, change: bool = False, form_url: str = "",
                            obj: Payment | None = None) -> HttpResponse:
+        if obj is not None and obj.status == Payment.Status.AWAITING_APPROVAL:
+            excess = obj.invoice.overpayment_if_received(obj.amount)
+            if excess > 0:
+                left = obj.invoice.total - obj.invoice.net_paid
+                state = gettext("is already paid") if left <= 0 else gettext(
+                    "has only %(left)s left to pay") % {"left": money(left, obj.currency)}
+                self.message_user(request, gettext(
+                    "%(invoice)s %(state)s: approving this payment records an overpayment "
+                    "of %(excess)s to refund. Reject it if the money did not arrive, or "
+                    "use “Approve selected payments, recording any overpayment”.") % {
+                        "invoice": obj.invoice, "state": state,
+                        "excess": money(excess, obj.currency)},
+                    messages.WARNING)
         if (obj is not None and obj.refundable_amount > 0
                 and self.has_refund_permission(request)):
             context["refund_url"] = reverse(
@@ -741,6 +774,20 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         apply_to_each(
             self, request, queryset.select_related("invoice"),
             lambda payment: services.approve_payment(payment, by=request.user),
+            success=lambda done: ngettext(
+                "Approved %(count)d payment.", "Approved %(count)d payments.", len(done),
+            ) % {"count": len(done)},
+            describe=_describe_payment,
+        )
+
+    @admin.action(description=_("Approve selected payments, recording any overpayment"),
+                  permissions=["approve"])
+    def approve_payments_recording_overpayment(self, request: HttpRequest,
+                                               queryset: models.QuerySet[Payment]) -> None:
+        apply_to_each(
+            self, request, queryset.select_related("invoice"),
+            lambda payment: services.approve_payment(payment, by=request.user,
+                                                     allow_overpayment=True),
             success=lambda done: ngettext(
                 "Approved %(count)d payment.", "Approved %(count)d payments.", len(done),
             ) % {"count": len(done)},

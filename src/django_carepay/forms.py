@@ -72,6 +72,11 @@ class ApproveForm(forms.Form):
 
     amount = AmountField(label=_("Amount received"), required=False, min_value=0)
     notes = forms.CharField(label=_("Notes"), required=False)
+    allow_overpayment = forms.BooleanField(
+        label=_("Record an overpayment"), required=False,
+        help_text=_("Approve even though this takes the invoice above its total; the "
+                    "excess is then listed as needing a refund."),
+    )
 
 
 class RejectForm(forms.Form):

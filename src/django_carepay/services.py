@@ -104,11 +104,20 @@ def _send(signal: Any, invoice: Invoice, **kwargs: Any) -> None:
     signal.send(sender=invoice.subject_model, invoice=invoice, **kwargs)
 
 
-def _lock_invoice(invoice: Invoice | int) -> Invoice:
+def _lock_invoice(invoice: Invoice | int, *, awaiting_total: bool = False) -> Invoice:
+    """Lock and read ``invoice``; with ``awaiting_total`` the same query sets
+    ``awaiting_total`` on it: the amounts of its payments awaiting approval (or None)."""
     pk = invoice.pk if isinstance(invoice, Invoice) else invoice
     if pk is None:
         raise InvalidState("The invoice has not been saved; create it with create_invoice().")
-    return Invoice.objects.select_for_update().get(pk=pk)
+    qs = Invoice.objects.select_for_update()
+    if awaiting_total:
+        qs = qs.annotate(awaiting_total=models.Subquery(
+            Payment.objects.filter(invoice=models.OuterRef("pk"),
+                                   status=Payment.Status.AWAITING_APPROVAL)
+            .order_by().values("invoice").annotate(total=models.Sum("amount"))
+            .values("total")[:1]))
+    return qs.get(pk=pk)
 
 
 def _locking(qs: models.QuerySet[Payment]) -> models.QuerySet[Payment]:
@@ -179,10 +188,11 @@ def _backend_that(alias: str, capability: str, refusal: str) -> BasePaymentBacke
 
 
 def _lock_for_new_payment(invoice: Invoice, backend: BasePaymentBackend, amount: object | None,
-                          country: str | None = None) -> tuple[Invoice, Decimal]:
+                          country: str | None = None, *, awaiting_total: bool = False
+                          ) -> tuple[Invoice, Decimal]:
     """Lock ``invoice`` and check a new payment through ``backend`` may be taken on it;
     return the locked invoice and the amount (``None``: the amount due)."""
-    locked = _lock_invoice(invoice)
+    locked = _lock_invoice(invoice, awaiting_total=awaiting_total)
     _require_collectible(locked)
     _require_available(backend, locked, country)
     return locked, _staff_amount(locked, amount)
@@ -230,6 +240,10 @@ def _apply_charge(invoice: Invoice, payment: Payment, amount: Decimal, *, by: An
     if payment.status not in Payment.RECEIVED:
         payment._succeed()
         payment.succeeded_at = timezone.now()
+    elif payment.status == Payment.Status.REFUNDED:
+        # Everything it had received was handed back; this money was not, so it is
+        # refundable again.
+        payment._receive_after_refund()
     # Already received (and maybe partly refunded): more money confirmed for it is
     # recorded all the same, without a transition back to succeeded.
     payment.amount_received += amount
@@ -267,8 +281,12 @@ def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
 
 def _settle_if_paid(invoice: Invoice) -> bool:
     # An uncollectible invoice still settles when money in flight at the write-off
-    # arrives in full (its host must hear invoice_paid).
-    if invoice.status in (*Invoice.COLLECTIBLE, Invoice.Status.UNCOLLECTIBLE) \
+    # arrives in full (its host must hear invoice_paid); so does a refunded one when
+    # money arriving after the refund covers its total again (a slow payment clearing
+    # after the money that paid it was handed back). Less than that leaves a refunded
+    # invoice refunded, listed by needing_refund().
+    if invoice.status in (*Invoice.COLLECTIBLE, Invoice.Status.UNCOLLECTIBLE,
+                          Invoice.Status.REFUNDED) \
             and invoice.net_paid >= invoice.total:
         invoice._settle()
         invoice.paid_at = timezone.now()
@@ -566,17 +584,47 @@ def mark_overdue(*, today: date | None = None) -> int:
 
 # -- payments --------------------------------------------------------------------------
 
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{round_to_currency(amount, currency)} {currency}"
+
+
 def record_payment(invoice: Invoice, *, backend: str, amount: object | None = None,
-                   reference: str = "", by: Any, notes: str = "") -> Payment:
+                   reference: str = "", by: Any, notes: str = "",
+                   allow_pending_transfers: bool = False) -> Payment:
     """Record money staff received in person (cash, card terminal, cheque).
 
     ``amount=None`` records the amount due; an amount above it is refused.
+
+    While payments (bank transfers) await approval on the invoice, money that would
+    overpay it once they are approved is refused with :class:`InvalidState` naming
+    them: staff approve or reject the transfer first, or pass
+    ``allow_pending_transfers=True`` to record the money anyway (logged as a warning;
+    approving the transfer afterwards then needs ``allow_overpayment=True``).
     """
     be = _backend_that(backend, "staff_entry", "is not one staff record by hand")
     with transaction.atomic():
-        locked, value = _lock_for_new_payment(invoice, be, amount)
+        locked, value = _lock_for_new_payment(invoice, be, amount, awaiting_total=True)
         reference = (reference or "").strip()
         _check_length(Payment, "reference", reference)
+        awaiting = locked.awaiting_total  # type: ignore[attr-defined]
+        excess = locked.overpayment_if_received(value + (awaiting or 0))
+        if awaiting and excess > 0:
+            waiting = list(locked.payments.filter(status=Payment.Status.AWAITING_APPROVAL)
+                           .order_by("created_at", "pk"))
+            listed = "; ".join(
+                f"a transfer of {_money(p.amount, p.currency)}"
+                + (f" (reference {p.reference})" if p.reference else "") for p in waiting)
+            text = (f"{_describe(locked)} has {listed} awaiting approval; recording "
+                    f"{_money(value, locked.currency)} as well would overpay it by "
+                    f"{_money(excess, locked.currency)} once "
+                    + ("the transfer is" if len(waiting) == 1 else "they are")
+                    + " approved.")
+            if not allow_pending_transfers:
+                raise InvalidState(
+                    f"{text} Approve or reject the "
+                    + ("transfer" if len(waiting) == 1 else "transfers")
+                    + " first, or record the payment with allow_pending_transfers=True.")
+            logger.warning("%s Recorded anyway (allow_pending_transfers).", text)
         payment = Payment(
             invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
             reference=reference, notes=notes, recorded_by=by,
@@ -723,6 +771,11 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     ``proof`` (optional) is a PDF, PNG or JPEG no larger than
     ``CAREPAY["MAX_PROOF_SIZE"]``, checked by its content; it is stored only when the
     submission is, never left behind by a refusal. Staff are e-mailed on commit.
+
+    Submitting the same transfer again (same invoice, method, amount and reference)
+    while the first still awaits approval returns the first, unchanged: a double
+    click or a re-posted form reports one payment, stores one proof and tells staff
+    once. Under the invoice's lock, so simultaneous submissions make one payment too.
     """
     be = _backend_that(backend, "requires_approval", "does not take submitted payments")
     reference = (reference or "").strip()
@@ -737,6 +790,13 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     try:
         with transaction.atomic():
             locked, value = _lock_for_new_payment(invoice, be, amount, country)
+            already = locked.payments.filter(
+                backend=be.alias, status=Payment.Status.AWAITING_APPROVAL, amount=value,
+                currency=locked.currency, reference=reference,
+            ).order_by("pk").first()
+            if already is not None:
+                _copy_state(invoice, locked)
+                return already
             payment = Payment(
                 invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
                 reference=reference, notes=notes, recorded_by=by, paid_on=paid_on,
@@ -772,12 +832,15 @@ def _require_undecided(payment: Payment) -> None:
 
 
 def approve_payment(payment: Payment, *, by: Any, notes: str = "",
-                    amount: object | None = None) -> Payment:
+                    amount: object | None = None,
+                    allow_overpayment: bool = False) -> Payment:
     """Approve a submitted payment: the money is in, so it goes into the ledger.
 
     ``amount`` corrects the amount actually received (defaults to the amount
-    submitted); what staff confirm was received is recorded even above the amount
-    due (the invoice is then listed as needing a refund).
+    submitted). Money that would take the invoice above its total (it was paid
+    another way meanwhile, or the corrected amount is more than is left to pay) is
+    refused with :class:`InvalidState` unless staff record the overpayment on purpose
+    with ``allow_overpayment=True``; the invoice is then listed as needing a refund.
     """
     with transaction.atomic():
         locked, invoice = _lock_payment(payment)
@@ -793,6 +856,21 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
                     "approve it (CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on)."
                 )
         received = locked.amount if amount is None else quantize(amount, locked.currency)
+        excess = invoice.overpayment_if_received(received)
+        if excess > 0 and not allow_overpayment:
+            left = invoice.total - invoice.net_paid
+            if left <= 0:
+                what = (f"{_describe(invoice)} is already "
+                        f"{'paid' if invoice.status == Invoice.Status.PAID else 'settled'}"
+                        f"; approving this transfer of {_money(received, locked.currency)}")
+            else:
+                what = (f"{_describe(invoice)} has {_money(left, locked.currency)} left "
+                        f"to pay; approving {_money(received, locked.currency)}")
+            raise InvalidState(
+                f"{what} would overpay it by {_money(excess, locked.currency)}. Reject it "
+                "if the money did not arrive, or approve it with allow_overpayment=True to "
+                "record the overpayment (the invoice is then listed as needing a refund)."
+            )
         now = timezone.now()
         locked.decided_by = by
         locked.decided_at = now

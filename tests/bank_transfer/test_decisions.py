@@ -167,7 +167,9 @@ class TestApproving:
 
     def test_more_than_was_due_is_recorded_and_flagged_for_a_refund(self, submitted,
                                                                      approver, invoice):
-        services.approve_payment(submitted, by=approver, amount="100.00")
+        # Staff say so (allow_overpayment): refused otherwise (test_overpayment_guard).
+        services.approve_payment(submitted, by=approver, amount="100.00",
+                                 allow_overpayment=True)
 
         assert Transaction.objects.charges().get().amount == Decimal("100.00")
         stored = factories.reload(invoice)
@@ -191,7 +193,8 @@ class TestApproving:
 
     def test_through_the_queue_with_a_corrected_amount(self, approver_client, submitted,
                                                        invoice):
-        approver_client.post(approve_url(submitted), {"amount": "100.00", "notes": "Extra"})
+        approver_client.post(approve_url(submitted), {"amount": "100.00", "notes": "Extra",
+                                                      "allow_overpayment": "on"})
 
         assert Transaction.objects.charges().get().amount == Decimal("100.00")
         assert list(Invoice.objects.needing_refund()) == [factories.reload(invoice)]

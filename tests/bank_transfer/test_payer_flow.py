@@ -211,7 +211,7 @@ class TestProofAccess:
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == PDF
         assert response["Content-Disposition"] == (
-            f'inline; filename="proof-{invoice.number}.pdf"')
+            f'attachment; filename="proof-{invoice.number}.pdf"')
         response.close()
 
     def test_the_payer_sees_it(self, patient_client, payment):

@@ -176,14 +176,17 @@ class TestApprovalsRacing:
     def test_two_transfers_for_one_invoice_are_both_recorded(
             self, receive, invoice, patient, approver, second_approver, credits):
         # The payer paid twice (or two family members paid): money received is
-        # recorded, never dropped, and the invoice is flagged for a refund.
-        first, second = submit(invoice, by=patient), submit(invoice, by=patient)
+        # recorded, never dropped, and the invoice is flagged for a refund, when staff
+        # record the overpayment on purpose (else the second approval is refused:
+        # test_overpayment_guard). (The same reference twice would be one submission.)
+        first = submit(invoice, by=patient)
+        second = submit(invoice, by=patient, reference="BT-SECOND")
         paid = receive(signals.invoice_paid, sender=Appointment)
         hold = HoldUntilBlocked(1)
         receive(signals.payment_succeeded, sender=Appointment, action=hold)
 
         outcomes = run_in_threads(2, lambda i: services.approve_payment(
-            [first, second][i], by=[approver, second_approver][i]))
+            [first, second][i], by=[approver, second_approver][i], allow_overpayment=True))
 
         assert hold.overlapped
         assert errors(outcomes) == []

@@ -42,10 +42,13 @@ class InvoiceQuerySet(models.QuerySet["Invoice"]):
 
     def needing_refund(self) -> InvoiceQuerySet:
         """Invoices that kept more than they are owed: overpaid (payments raced), or
-        void with money received (a provider confirmed a payment after the void)."""
+        void with money received (a provider confirmed a payment after the void), or
+        refunded yet holding money again that does not pay them in full (money that
+        covers the total pays a refunded invoice again)."""
         kept = models.F("amount_paid") - models.F("amount_refunded")
         return self.alias(kept=kept).filter(
-            Q(kept__gt=models.F("total")) | Q(status=Invoice.Status.VOID, kept__gt=0)
+            Q(kept__gt=models.F("total"))
+            | Q(status__in=(Invoice.Status.VOID, Invoice.Status.REFUNDED), kept__gt=0)
         )
 
 
@@ -172,6 +175,28 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         return min(outstanding, Decimal(0).quantize(outstanding))  # same exponent either way
 
     @property
+    def amount_payable(self) -> Decimal:
+        """The amount due, never below zero: what a payer is shown as owing."""
+        due = self.amount_due
+        return max(due, Decimal(0).quantize(due))
+
+    @property
+    def amount_overpaid(self) -> Decimal:
+        """What the invoice received beyond what it is owed (to be refunded), else 0."""
+        due = self.amount_due
+        return max(-due, Decimal(0).quantize(due))
+
+    def overpayment_if_received(self, amount: Decimal) -> Decimal:
+        """How much receiving ``amount`` more would put this invoice above what it is
+        owed (its total; nothing once void), or 0. Unlike :attr:`amount_due`, a refund
+        counts as money no longer held: a refunded invoice may be paid again."""
+        owed = Decimal(0) if self.status == self.Status.VOID else self.total
+        excess = self.net_paid + amount - owed
+        if self.currency:
+            excess = round_to_currency(excess, self.currency)
+        return max(excess, Decimal(0).quantize(excess))
+
+    @property
     def is_payable(self) -> bool:
         """Whether a payer can pay this invoice now."""
         return self.status in self.COLLECTIBLE and self.amount_due > 0
@@ -195,8 +220,10 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         pass
 
     # Uncollectible too: money in flight when the invoice was written off may still
-    # arrive in full.
-    @transition(field=status, source=[Status.OPEN, Status.OVERDUE, Status.UNCOLLECTIBLE],
+    # arrive in full. Refunded too: a slow payment may clear after the money that paid
+    # the invoice was handed back, and then the invoice holds its total again.
+    @transition(field=status,
+                source=[Status.OPEN, Status.OVERDUE, Status.UNCOLLECTIBLE, Status.REFUNDED],
                 target=Status.PAID)
     def _settle(self) -> None:
         pass

@@ -201,6 +201,12 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     def _refund_fully(self) -> None:
         pass
 
+    # More money confirmed for a payment whose money was all handed back (a second
+    # charge, a slow one clearing): it holds money again, which may be refunded.
+    @transition(field=status, source=Status.REFUNDED, target=Status.PARTIALLY_REFUNDED)
+    def _receive_after_refund(self) -> None:
+        pass
+
     # A refund that failed at the provider gives the money back to us.
     @transition(field=status, source=[Status.PARTIALLY_REFUNDED, Status.REFUNDED],
                 target=Status.PARTIALLY_REFUNDED)

@@ -148,7 +148,11 @@ def _submit_transfer(request: HttpRequest, invoice: Invoice,
 
 @require_GET
 def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
-    """A payment's proof file, for staff who may decide on it and for its payer only."""
+    """A payment's proof file, for staff who may decide on it and for its payer only.
+
+    Always a download, sandboxed and never sniffed: the file is the payer's upload (a
+    PDF may carry JavaScript), so no browser may run it with our origin's session.
+    """
     payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
     allowed = (request.user.has_perm("carepay.approve_payment")
                or request.user.has_perm("carepay.view_payment")
@@ -156,7 +160,10 @@ def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
     if not allowed or not payment.proof:
         raise Http404("No proof found.")
     name = f"proof-{payment.invoice.number}{Path(payment.proof.name).suffix}"
-    return FileResponse(payment.proof.open("rb"), filename=name)
+    response = FileResponse(payment.proof.open("rb"), as_attachment=True, filename=name)
+    response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

@@ -45,10 +45,13 @@ def _label(alias: str) -> str:
 @require_GET
 @approver_required
 def approvals(request: HttpRequest) -> HttpResponse:
-    """Payments awaiting approval, oldest first, with what staff need to decide."""
+    """Payments awaiting approval, oldest first, with what staff need to decide:
+    a payment that would overpay its invoice (paid another way meanwhile) says so."""
     waiting = Payment.objects.awaiting_approval().select_related("invoice", "recorded_by")
     return render(request, "carepay/staff/approvals.html", {
-        "rows": [{"payment": p, "method": _label(p.backend)} for p in waiting],
+        "rows": [{"payment": p, "method": _label(p.backend),
+                  "overpays_by": p.invoice.overpayment_if_received(p.amount)}
+                 for p in waiting],
         "approve_form": ApproveForm(), "reject_form": RejectForm(),
     })
 
@@ -63,7 +66,8 @@ def approve(request: HttpRequest, public_id: object) -> HttpResponse:
         return redirect("carepay:approvals")
     try:
         services.approve_payment(payment, by=request.user, notes=form.cleaned_data["notes"],
-                                 amount=form.cleaned_data["amount"])
+                                 amount=form.cleaned_data["amount"],
+                                 allow_overpayment=form.cleaned_data["allow_overpayment"])
     except CarepayError as exc:
         messages.error(request, f"Not approved: {exc}")
     else:

@@ -193,7 +193,7 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         owed = Decimal(0) if self.status == self.Status.VOID else self.total
         excess = self.net_paid + amount - owed
         if self.currency:
-            excess = round_to_currency(excess, self.currency)
+            excess = normalize(excess, self.currency)
         return max(excess, Decimal(0).quantize(excess))
 
     @property

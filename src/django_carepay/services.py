@@ -585,7 +585,7 @@ def mark_overdue(*, today: date | None = None) -> int:
 # -- payments --------------------------------------------------------------------------
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{round_to_currency(amount, currency)} {currency}"
+    return f"{normalize(amount, currency)} {currency}"
 
 
 def record_payment(invoice: Invoice, *, backend: str, amount: object | None = None,

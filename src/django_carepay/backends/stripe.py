@@ -33,7 +33,12 @@ from django.conf import settings
 from django.core import checks
 from django.views.decorators.debug import sensitive_variables
 
-from ..exceptions import MissingDependency, ProviderError, WebhookVerificationError
+from ..exceptions import (
+    InvalidAmount,
+    MissingDependency,
+    ProviderError,
+    WebhookVerificationError,
+)
 from ..money import from_minor_units, to_minor_units
 from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
 
@@ -154,7 +159,10 @@ class StripeBackend(BasePaymentBackend):
     def _charges_exactly(amount: Decimal, currency: str) -> bool:
         if amount <= 0:
             return True  # nothing to charge; availability is decided elsewhere
-        return from_minor_units(to_minor_units(amount, currency), currency) == amount
+        try:
+            return from_minor_units(to_minor_units(amount, currency), currency) == amount
+        except InvalidAmount:  # more digits than Stripe takes (e.g. 12.345 LYD)
+            return False
 
     def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
         """Create the payment's PaymentIntent (or reuse it), for the Payment Element."""

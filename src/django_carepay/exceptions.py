@@ -32,6 +32,11 @@ class AlreadyDecided(InvalidState):
     """A payment awaiting approval was already approved or rejected."""
 
 
+class InvoiceBusy(InvalidState):
+    """Another request holds the invoice (it is talking to the payment provider) and
+    this one gave up waiting for it (PostgreSQL ``lock_timeout``); try again later."""
+
+
 class PermissionRefused(CarepayError, PermissionError):
     """The acting user may not do this (e.g. approve a payment they submitted)."""
 

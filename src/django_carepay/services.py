@@ -24,7 +24,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.files import File
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
@@ -40,6 +40,7 @@ from .exceptions import (
     InvalidAmount,
     InvalidLink,
     InvalidState,
+    InvoiceBusy,
     PermissionRefused,
     ProviderError,
     ProviderMismatch,
@@ -130,6 +131,36 @@ def _lock_payment(payment: Payment) -> tuple[Payment, Invoice]:
     return locked, locked.invoice
 
 
+def _with_lock_timeout(backend: BasePaymentBackend | None, lock: Any, *args: Any) -> Any:
+    """``lock(*args)``, waiting at most ``backend.lock_timeout`` seconds for the rows
+    on PostgreSQL (the holder may be waiting for the provider); then InvoiceBusy.
+
+    The limit is ``SET LOCAL``: it holds until the transaction ends, so the rest of
+    the service's lock waits are bounded too.
+    """
+    limit = getattr(backend, "lock_timeout", None)
+    if not limit or connection.vendor != "postgresql":
+        return lock(*args)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                       [f"{max(1, round(limit * 1000))}ms"])
+    try:
+        return lock(*args)
+    except OperationalError as exc:
+        cause = exc.__cause__
+        if getattr(cause, "sqlstate", None) == "55P03" \
+                or getattr(cause, "pgcode", None) == "55P03":  # lock_not_available
+            raise InvoiceBusy(
+                "Another request is working on this invoice (it is waiting for the "
+                "payment provider); try again in a minute."
+            ) from None
+        raise
+
+
+def _backend_or_none(alias: str) -> BasePaymentBackend | None:
+    return get_backend(alias) if alias in carepay_settings.BACKENDS else None
+
+
 def _copy_state(target: models.Model | None, source: models.Model) -> None:
     """Bring the caller's instance up to date without another query."""
     if target is None or target is source:
@@ -181,7 +212,7 @@ def _lock_for_new_payment(invoice: Invoice, backend: BasePaymentBackend, amount:
                           country: str | None = None) -> tuple[Invoice, Decimal]:
     """Lock ``invoice`` and check a new payment through ``backend`` may be taken on it;
     return the locked invoice and the amount (``None``: the amount due)."""
-    locked = _lock_invoice(invoice)
+    locked = _with_lock_timeout(backend, _lock_invoice, invoice)
     _require_collectible(locked)
     _require_available(backend, locked, country)
     return locked, _staff_amount(locked, amount)
@@ -670,7 +701,8 @@ def _cancel_at_provider_after_commit(payment: Payment) -> None:
 def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
     """Cancel a pending or processing payment, at the provider first, then here."""
     with transaction.atomic():
-        locked, _invoice = _lock_payment(payment)
+        locked, _invoice = _with_lock_timeout(_backend_or_none(payment.backend),
+                                              _lock_payment, payment)
         if locked.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
             raise InvalidState(
                 f"This payment is {locked.get_status_display().lower()}; only pending or "
@@ -854,7 +886,8 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
     ledger ``refund`` row is written only once the provider has accepted.
     """
     with transaction.atomic():
-        locked, invoice = _lock_payment(payment)
+        locked, invoice = _with_lock_timeout(_backend_or_none(payment.backend),
+                                             _lock_payment, payment)
         be = get_backend(locked.backend)
         refundable = locked.refundable_amount
         if refundable <= 0:

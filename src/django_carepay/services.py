@@ -27,6 +27,7 @@ from django.core.files import File
 from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_fsm import TransitionNotAllowed
 
 from . import emails, signals
@@ -635,7 +636,8 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
     be = _backend_that(backend, "online", "is not an online payment method")
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount)
-        pending = list(locked.payments.filter(backend=be.alias, status=Payment.Status.PENDING))
+        attempts = list(locked.payments.filter(backend=be.alias))
+        pending = [p for p in attempts if p.status == Payment.Status.PENDING]
         payment = next((p for p in pending
                         if p.amount == value and p.currency == locked.currency), None)
         for stale in pending:
@@ -657,7 +659,8 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
                 return payment
         if payment is None:
             payment = Payment(invoice=locked, backend=be.alias, amount=value,
-                              currency=locked.currency)
+                              currency=locked.currency,
+                              **_attempt_ids(locked, be.alias, len(attempts), value))
             payment.save(force_insert=True)
         payment.invoice = locked
         action = be.start(payment, request)
@@ -675,6 +678,28 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
     payment.action = action
     _copy_state(invoice, locked)
     return payment
+
+
+def _attempt_ids(invoice: Invoice, alias: str, attempt: int, amount: Decimal
+                 ) -> dict[str, uuid.UUID]:
+    """A new online payment's ``public_id`` and ``idempotency_key``, derived from what
+    survives a rollback: the invoice, the backend, the amount and the number of
+    attempts committed for them (``attempt``, counted under the invoice lock).
+
+    If the provider made the payment (a PaymentIntent) but its answer was lost, or
+    our transaction rolled back after it, the payment row is gone; the retry makes
+    the same row again, so it sends the same idempotency key *and* the same
+    parameters (the public id travels in the metadata) and gets the same intent
+    back, never a second one. Keyed with the SECRET_KEY, so they stay unguessable.
+    """
+    name = f"{invoice.public_id}:{alias}:{attempt}:{amount}:{invoice.currency}"
+
+    def derived(purpose: str) -> uuid.UUID:
+        digest = salted_hmac(f"django_carepay.payment.{purpose}", name,
+                             algorithm="sha256").digest()
+        return uuid.UUID(bytes=digest[:16], version=4)
+
+    return {"public_id": derived("public_id"), "idempotency_key": derived("idempotency_key")}
 
 
 def _cancel_locked(payment: Payment) -> None:

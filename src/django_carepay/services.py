@@ -640,18 +640,32 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
         pending = [p for p in attempts if p.status == Payment.Status.PENDING]
         payment = next((p for p in pending
                         if p.amount == value and p.currency == locked.currency), None)
-        for stale in pending:
-            if stale is not payment:
-                _cancel_locked(stale)
+        # At most one payable attempt per invoice and backend: every other attempt is
+        # closed at the provider now, before another is offered (a declined
+        # PaymentIntent can still be paid from an open tab). One the provider took
+        # meanwhile is recorded and shown instead of a new one.
+        for other in attempts:
+            other.invoice = locked
+            if other is payment or not _may_be_open_at_provider(other):
+                continue
+            if not _close_at_provider(be, other):
+                other.action = None
+                _copy_state(invoice, locked)
+                return other
+            if other.status == Payment.Status.PENDING:  # stale: another amount
+                other._cancel()
+                other.save(update_fields=["status", "updated_at"])
         if payment is not None and payment.provider_reference:
-            payment.invoice = locked
             update = be.sync(payment)
             if update is not None:
                 _apply_update(update, payment)
             if payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED):
-                # Declined or cancelled at the provider: start afresh, and make sure
-                # the old attempt cannot still take money from an open tab.
-                _cancel_at_provider_after_commit(payment)
+                # Declined or cancelled at the provider: start afresh, once the old
+                # attempt can no longer take money from an open tab.
+                if not _close_at_provider(be, payment):
+                    payment.action = None
+                    _copy_state(invoice, locked)
+                    return payment
                 payment = None
             elif payment.status != Payment.Status.PENDING:
                 payment.action = None  # paid (or processing) meanwhile: show the result
@@ -700,6 +714,47 @@ def _attempt_ids(invoice: Invoice, alias: str, attempt: int, amount: Decimal
         return uuid.UUID(bytes=digest[:16], version=4)
 
     return {"public_id": derived("public_id"), "idempotency_key": derived("idempotency_key")}
+
+
+#: Payment.metadata key: the provider confirmed this attempt can take no more money.
+CLOSED_AT_PROVIDER = "closed_at_provider"
+
+
+def _may_be_open_at_provider(payment: Payment) -> bool:
+    """Whether ``payment``'s attempt at the provider might still take money although
+    we do not expect it to (pending, or failed or cancelled here but not confirmed
+    closed there)."""
+    return bool(payment.provider_reference) and payment.status in (
+        Payment.Status.PENDING, Payment.Status.FAILED, Payment.Status.CANCELLED,
+    ) and not (payment.metadata or {}).get(CLOSED_AT_PROVIDER)
+
+
+def _close_at_provider(backend: BasePaymentBackend, payment: Payment) -> bool:
+    """Cancel ``payment``'s attempt at the provider, synchronously (invoice locked).
+
+    Returns True once it can take no more money (remembered on the payment, so the
+    provider is asked once). If the provider took the money meanwhile, that money is
+    recorded and False returned. Anything else (unreachable, still processing)
+    raises: no other attempt may be offered while this one could still be paid.
+    """
+    try:
+        backend.cancel(payment)
+    except ProviderError:
+        update = backend.sync(payment)
+        if update is None or update.kind not in (UpdateKind.SUCCEEDED,
+                                                 UpdateKind.PROCESSING):
+            raise
+        _apply_update(update, payment)
+        if payment.status in Payment.RECEIVED:
+            return False
+        raise ProviderError(
+            f"An earlier payment of this invoice is still being processed by "
+            f"{backend.label}; wait for its result before paying again.",
+            backend=backend.alias,
+        ) from None
+    payment.metadata = {**(payment.metadata or {}), CLOSED_AT_PROVIDER: True}
+    payment.save(update_fields=["metadata", "updated_at"])
+    return True
 
 
 def _cancel_locked(payment: Payment) -> None:
@@ -767,6 +822,25 @@ def cancel_abandoned_payments(*, older_than: timedelta = timedelta(hours=24)) ->
                     apply_provider_update(update)
         else:
             cancelled += 1
+    # Failed (declined) or cancelled attempts whose provider side may still take money
+    # (a declined PaymentIntent stays payable): close them there.
+    leftover = (Payment.objects.filter(
+        status__in=(Payment.Status.FAILED, Payment.Status.CANCELLED), updated_at__lt=cutoff)
+        .exclude(provider_reference="").exclude(metadata__has_key=CLOSED_AT_PROVIDER))
+    for payment in leftover.only("pk", "backend").iterator():
+        be = _backend_or_none(payment.backend)
+        if be is None or not be.online:
+            continue
+        try:
+            with transaction.atomic():
+                locked, invoice = _with_lock_timeout(be, _lock_payment, payment)
+                if not _may_be_open_at_provider(locked):
+                    continue
+                locked.invoice = invoice
+                if _close_at_provider(be, locked):
+                    cancelled += 1
+        except CarepayError as exc:
+            logger.info("Could not close payment %s at %s: %s", payment.pk, be.alias, exc)
     return cancelled
 
 

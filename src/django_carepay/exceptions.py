@@ -55,10 +55,14 @@ class BackendNotAvailable(CarepayError):
 class ProviderError(CarepayError):
     """The payment provider refused a request or could not be reached."""
 
-    def __init__(self, message: str, *, code: str = "", backend: str = "") -> None:
+    def __init__(self, message: str, *, code: str = "", backend: str = "",
+                 refused: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.backend = backend
+        #: The provider answered, and said no: the same request would get the same
+        #: answer (a lost answer or an outage is not a refusal: nothing is known).
+        self.refused = refused
 
 
 class ProviderMismatch(CarepayError):

@@ -976,14 +976,39 @@ def _apply_refund(invoice: Invoice, payment: Payment, amount: Decimal, *, by: An
     )
 
 
+#: Payment.metadata key: how many refund requests the provider refused.
+REFUND_REFUSALS = "refund_refusals"
+
+
 def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = None,
                    reason: str = "") -> Transaction:
     """Hand money back: the whole refundable amount by default, or part of it.
 
     The provider is asked first (with an idempotency key derived from the payment
     and what it has refunded so far, so a retried call never refunds twice); the
-    ledger ``refund`` row is written only once the provider has accepted.
+    ledger ``refund`` row is written only once the provider has accepted, for the
+    amount the provider says it refunded (a difference from what was asked is logged
+    and noted on the ledger row; another currency is refused and logged).
+
+    A refusal by the provider is counted on the payment (``metadata["refund_refusals"]``,
+    the only change a refusal makes), so the next attempt sends a new key: Stripe
+    replays a refused request's answer for 24 hours. A lost answer is not counted,
+    so its retry sends the same key and cannot refund twice.
     """
+    try:
+        return _refund_payment(payment, amount=amount, by=by, reason=reason)
+    except ProviderError as exc:
+        if exc.refused:
+            with transaction.atomic():
+                locked, _invoice = _lock_payment(payment)
+                count = int((locked.metadata or {}).get(REFUND_REFUSALS, 0)) + 1
+                locked.metadata = {**(locked.metadata or {}), REFUND_REFUSALS: count}
+                locked.save(update_fields=["metadata", "updated_at"])
+        raise
+
+
+def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
+                    reason: str) -> Transaction:
     with transaction.atomic():
         locked, invoice = _with_lock_timeout(_backend_or_none(payment.backend),
                                              _lock_payment, payment)
@@ -1015,12 +1040,19 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             kind__in=(Transaction.Kind.REFUND, Transaction.Kind.REFUND_REVERSAL)).count()
         # The amount too: asking for another amount after a refusal is another request.
         key = f"carepay-refund-{locked.idempotency_key}-{attempt}-{value}"
+        # And the refusals so far: a refused request's answer is replayed for its key.
+        refusals = int((locked.metadata or {}).get(REFUND_REFUSALS, 0))
+        if refusals:
+            key = f"{key}-r{refusals}"
         result = be.refund(locked, value, idempotency_key=key)
         if result.status == "failed":
             raise ProviderError(
                 f"The refund was refused: {result.failure_message or 'no reason given'}.",
-                backend=be.alias,
+                backend=be.alias, refused=True,
             )
+        discrepancy = _check_refund_answer(be, locked, value, result, refundable)
+        if discrepancy:
+            reason = f"{reason} [{discrepancy}]".strip()
         if result.provider_reference and _already_in_ledger(be.alias, result.provider_reference):
             raise ProviderError(
                 f"{be.alias} answered with refund {result.provider_reference}, which is "
@@ -1047,6 +1079,37 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
     _copy_state(payment, locked)
     return txn
+
+
+def _check_refund_answer(be: BasePaymentBackend, payment: Payment, asked: Decimal,
+                         result: Any, refundable: Decimal) -> str:
+    """Compare the provider's refund answer with what was asked.
+
+    The ledger records the money that moved, which is what the provider reports: an
+    amount other than asked is recorded as reported, logged and noted on the ledger
+    row for staff (returned here). What cannot be recorded truthfully (another
+    currency, nothing, more than was refundable) is refused and logged; the refund
+    then stands at the provider and staff must reconcile it.
+    """
+    ref = result.provider_reference or "(no id)"
+    currency = (result.currency or "").upper()
+    if currency != payment.currency:
+        message = (f"{be.alias} answered refund {ref} in {currency} for a "
+                   f"{payment.currency} payment; nothing was recorded. Check payment "
+                   f"{payment.public_id} with the provider.")
+    elif result.amount is None or result.amount <= 0 or result.amount > refundable:
+        message = (f"{be.alias} answered refund {ref} of {result.amount} {currency} "
+                   f"when {asked} was asked and {refundable} was refundable; nothing was "
+                   f"recorded. Check payment {payment.public_id} with the provider.")
+    elif result.amount != asked:
+        note = (f"DISCREPANCY: asked {asked} {payment.currency}, {be.alias} refunded "
+                f"{round_to_currency(result.amount, payment.currency)} {currency}")
+        logger.error("Refund %s of payment %s: %s", ref, payment.public_id, note)
+        return note
+    else:
+        return ""
+    logger.error("%s", message)
+    raise ProviderError(message, backend=be.alias)
 
 
 # -- provider reports --------------------------------------------------------------------

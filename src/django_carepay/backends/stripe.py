@@ -174,8 +174,11 @@ class StripeBackend(BasePaymentBackend):
             message = getattr(exc, "user_message", None) or str(exc)
             code = getattr(exc, "code", None) or ""
             logger.warning("Stripe refused to %s: %s (%s)", what, message, code)
+            # Stripe stores 400/402/404 answers under the idempotency key and replays
+            # them; 409 (a concurrent request), 429 and 5xx are not refusals.
+            refused = getattr(exc, "http_status", None) in (400, 402, 404)
             raise ProviderError(f"Stripe could not {what}: {message}", code=code,
-                                backend=self.alias) from exc
+                                backend=self.alias, refused=refused) from exc
 
     # -- paying ------------------------------------------------------------------------
     def is_available(self, invoice: Invoice, country: str | None = None) -> bool:

@@ -32,6 +32,11 @@ class AlreadyDecided(InvalidState):
     """A payment awaiting approval was already approved or rejected."""
 
 
+class InvoiceBusy(InvalidState):
+    """Another request holds the invoice (it is talking to the payment provider) and
+    this one gave up waiting for it (PostgreSQL ``lock_timeout``); try again later."""
+
+
 class PermissionRefused(CarepayError, PermissionError):
     """The acting user may not do this (e.g. approve a payment they submitted)."""
 
@@ -50,10 +55,14 @@ class BackendNotAvailable(CarepayError):
 class ProviderError(CarepayError):
     """The payment provider refused a request or could not be reached."""
 
-    def __init__(self, message: str, *, code: str = "", backend: str = "") -> None:
+    def __init__(self, message: str, *, code: str = "", backend: str = "",
+                 refused: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.backend = backend
+        #: The provider answered, and said no: the same request would get the same
+        #: answer (a lost answer or an outage is not a refusal: nothing is known).
+        self.refused = refused
 
 
 class ProviderMismatch(CarepayError):

@@ -24,9 +24,10 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.files import File
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_fsm import TransitionNotAllowed
 
 from . import emails, signals
@@ -40,6 +41,7 @@ from .exceptions import (
     InvalidAmount,
     InvalidLink,
     InvalidState,
+    InvoiceBusy,
     PermissionRefused,
     ProviderError,
     ProviderMismatch,
@@ -140,6 +142,36 @@ def _lock_payment(payment: Payment) -> tuple[Payment, Invoice]:
     return locked, locked.invoice
 
 
+def _with_lock_timeout(backend: BasePaymentBackend | None, lock: Any, *args: Any) -> Any:
+    """``lock(*args)``, waiting at most ``backend.lock_timeout`` seconds for the rows
+    on PostgreSQL (the holder may be waiting for the provider); then InvoiceBusy.
+
+    The limit is ``SET LOCAL``: it holds until the transaction ends, so the rest of
+    the service's lock waits are bounded too.
+    """
+    limit = getattr(backend, "lock_timeout", None)
+    if not limit or connection.vendor != "postgresql":
+        return lock(*args)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                       [f"{max(1, round(limit * 1000))}ms"])
+    try:
+        return lock(*args)
+    except OperationalError as exc:
+        cause = exc.__cause__
+        if getattr(cause, "sqlstate", None) == "55P03" \
+                or getattr(cause, "pgcode", None) == "55P03":  # lock_not_available
+            raise InvoiceBusy(
+                "Another request is working on this invoice (it is waiting for the "
+                "payment provider); try again in a minute."
+            ) from None
+        raise
+
+
+def _backend_or_none(alias: str) -> BasePaymentBackend | None:
+    return get_backend(alias) if alias in carepay_settings.BACKENDS else None
+
+
 def _copy_state(target: models.Model | None, source: models.Model) -> None:
     """Bring the caller's instance up to date without another query."""
     if target is None or target is source:
@@ -192,7 +224,8 @@ def _lock_for_new_payment(invoice: Invoice, backend: BasePaymentBackend, amount:
                           ) -> tuple[Invoice, Decimal]:
     """Lock ``invoice`` and check a new payment through ``backend`` may be taken on it;
     return the locked invoice and the amount (``None``: the amount due)."""
-    locked = _lock_invoice(invoice, awaiting_total=awaiting_total)
+    locked = _with_lock_timeout(
+        backend, lambda: _lock_invoice(invoice, awaiting_total=awaiting_total))
     _require_collectible(locked)
     _require_available(backend, locked, country)
     return locked, _staff_amount(locked, amount)
@@ -653,21 +686,36 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
     be = _backend_that(backend, "online", "is not an online payment method")
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount)
-        pending = list(locked.payments.filter(backend=be.alias, status=Payment.Status.PENDING))
+        attempts = list(locked.payments.filter(backend=be.alias))
+        pending = [p for p in attempts if p.status == Payment.Status.PENDING]
         payment = next((p for p in pending
                         if p.amount == value and p.currency == locked.currency), None)
-        for stale in pending:
-            if stale is not payment:
-                _cancel_locked(stale)
+        # At most one payable attempt per invoice and backend: every other attempt is
+        # closed at the provider now, before another is offered (a declined
+        # PaymentIntent can still be paid from an open tab). One the provider took
+        # meanwhile is recorded and shown instead of a new one.
+        for other in attempts:
+            other.invoice = locked
+            if other is payment or not _may_be_open_at_provider(other):
+                continue
+            if not _close_at_provider(be, other):
+                other.action = None
+                _copy_state(invoice, locked)
+                return other
+            if other.status == Payment.Status.PENDING:  # stale: another amount
+                other._cancel()
+                other.save(update_fields=["status", "updated_at"])
         if payment is not None and payment.provider_reference:
-            payment.invoice = locked
             update = be.sync(payment)
             if update is not None:
                 _apply_update(update, payment)
             if payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED):
-                # Declined or cancelled at the provider: start afresh, and make sure
-                # the old attempt cannot still take money from an open tab.
-                _cancel_at_provider_after_commit(payment)
+                # Declined or cancelled at the provider: start afresh, once the old
+                # attempt can no longer take money from an open tab.
+                if not _close_at_provider(be, payment):
+                    payment.action = None
+                    _copy_state(invoice, locked)
+                    return payment
                 payment = None
             elif payment.status != Payment.Status.PENDING:
                 payment.action = None  # paid (or processing) meanwhile: show the result
@@ -675,7 +723,8 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
                 return payment
         if payment is None:
             payment = Payment(invoice=locked, backend=be.alias, amount=value,
-                              currency=locked.currency)
+                              currency=locked.currency,
+                              **_attempt_ids(locked, be.alias, len(attempts), value))
             payment.save(force_insert=True)
         payment.invoice = locked
         action = be.start(payment, request)
@@ -693,6 +742,69 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
     payment.action = action
     _copy_state(invoice, locked)
     return payment
+
+
+def _attempt_ids(invoice: Invoice, alias: str, attempt: int, amount: Decimal
+                 ) -> dict[str, uuid.UUID]:
+    """A new online payment's ``public_id`` and ``idempotency_key``, derived from what
+    survives a rollback: the invoice, the backend, the amount and the number of
+    attempts committed for them (``attempt``, counted under the invoice lock).
+
+    If the provider made the payment (a PaymentIntent) but its answer was lost, or
+    our transaction rolled back after it, the payment row is gone; the retry makes
+    the same row again, so it sends the same idempotency key *and* the same
+    parameters (the public id travels in the metadata) and gets the same intent
+    back, never a second one. Keyed with the SECRET_KEY, so they stay unguessable.
+    """
+    name = f"{invoice.public_id}:{alias}:{attempt}:{amount}:{invoice.currency}"
+
+    def derived(purpose: str) -> uuid.UUID:
+        digest = salted_hmac(f"django_carepay.payment.{purpose}", name,
+                             algorithm="sha256").digest()
+        return uuid.UUID(bytes=digest[:16], version=4)
+
+    return {"public_id": derived("public_id"), "idempotency_key": derived("idempotency_key")}
+
+
+#: Payment.metadata key: the provider confirmed this attempt can take no more money.
+CLOSED_AT_PROVIDER = "closed_at_provider"
+
+
+def _may_be_open_at_provider(payment: Payment) -> bool:
+    """Whether ``payment``'s attempt at the provider might still take money although
+    we do not expect it to (pending, or failed or cancelled here but not confirmed
+    closed there)."""
+    return bool(payment.provider_reference) and payment.status in (
+        Payment.Status.PENDING, Payment.Status.FAILED, Payment.Status.CANCELLED,
+    ) and not (payment.metadata or {}).get(CLOSED_AT_PROVIDER)
+
+
+def _close_at_provider(backend: BasePaymentBackend, payment: Payment) -> bool:
+    """Cancel ``payment``'s attempt at the provider, synchronously (invoice locked).
+
+    Returns True once it can take no more money (remembered on the payment, so the
+    provider is asked once). If the provider took the money meanwhile, that money is
+    recorded and False returned. Anything else (unreachable, still processing)
+    raises: no other attempt may be offered while this one could still be paid.
+    """
+    try:
+        backend.cancel(payment)
+    except ProviderError:
+        update = backend.sync(payment)
+        if update is None or update.kind not in (UpdateKind.SUCCEEDED,
+                                                 UpdateKind.PROCESSING):
+            raise
+        _apply_update(update, payment)
+        if payment.status in Payment.RECEIVED:
+            return False
+        raise ProviderError(
+            f"An earlier payment of this invoice is still being processed by "
+            f"{backend.label}; wait for its result before paying again.",
+            backend=backend.alias,
+        ) from None
+    payment.metadata = {**(payment.metadata or {}), CLOSED_AT_PROVIDER: True}
+    payment.save(update_fields=["metadata", "updated_at"])
+    return True
 
 
 def _cancel_locked(payment: Payment) -> None:
@@ -719,7 +831,8 @@ def _cancel_at_provider_after_commit(payment: Payment) -> None:
 def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
     """Cancel a pending or processing payment, at the provider first, then here."""
     with transaction.atomic():
-        locked, _invoice = _lock_payment(payment)
+        locked, _invoice = _with_lock_timeout(_backend_or_none(payment.backend),
+                                              _lock_payment, payment)
         if locked.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
             raise InvalidState(
                 f"This payment is {locked.get_status_display().lower()}; only pending or "
@@ -759,6 +872,25 @@ def cancel_abandoned_payments(*, older_than: timedelta = timedelta(hours=24)) ->
                     apply_provider_update(update)
         else:
             cancelled += 1
+    # Failed (declined) or cancelled attempts whose provider side may still take money
+    # (a declined PaymentIntent stays payable): close them there.
+    leftover = (Payment.objects.filter(
+        status__in=(Payment.Status.FAILED, Payment.Status.CANCELLED), updated_at__lt=cutoff)
+        .exclude(provider_reference="").exclude(metadata__has_key=CLOSED_AT_PROVIDER))
+    for payment in leftover.only("pk", "backend").iterator():
+        be = _backend_or_none(payment.backend)
+        if be is None or not be.online:
+            continue
+        try:
+            with transaction.atomic():
+                locked, invoice = _with_lock_timeout(be, _lock_payment, payment)
+                if not _may_be_open_at_provider(locked):
+                    continue
+                locked.invoice = invoice
+                if _close_at_provider(be, locked):
+                    cancelled += 1
+        except CarepayError as exc:
+            logger.info("Could not close payment %s at %s: %s", payment.pk, be.alias, exc)
     return cancelled
 
 
@@ -924,16 +1056,42 @@ def _apply_refund(invoice: Invoice, payment: Payment, amount: Decimal, *, by: An
     )
 
 
+#: Payment.metadata key: how many refund requests the provider refused.
+REFUND_REFUSALS = "refund_refusals"
+
+
 def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = None,
                    reason: str = "") -> Transaction:
     """Hand money back: the whole refundable amount by default, or part of it.
 
     The provider is asked first (with an idempotency key derived from the payment
     and what it has refunded so far, so a retried call never refunds twice); the
-    ledger ``refund`` row is written only once the provider has accepted.
+    ledger ``refund`` row is written only once the provider has accepted, for the
+    amount the provider says it refunded (a difference from what was asked is logged
+    and noted on the ledger row; another currency is refused and logged).
+
+    A refusal by the provider is counted on the payment (``metadata["refund_refusals"]``,
+    the only change a refusal makes), so the next attempt sends a new key: Stripe
+    replays a refused request's answer for 24 hours. A lost answer is not counted,
+    so its retry sends the same key and cannot refund twice.
     """
+    try:
+        return _refund_payment(payment, amount=amount, by=by, reason=reason)
+    except ProviderError as exc:
+        if exc.refused:
+            with transaction.atomic():
+                locked, _invoice = _lock_payment(payment)
+                count = int((locked.metadata or {}).get(REFUND_REFUSALS, 0)) + 1
+                locked.metadata = {**(locked.metadata or {}), REFUND_REFUSALS: count}
+                locked.save(update_fields=["metadata", "updated_at"])
+        raise
+
+
+def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
+                    reason: str) -> Transaction:
     with transaction.atomic():
-        locked, invoice = _lock_payment(payment)
+        locked, invoice = _with_lock_timeout(_backend_or_none(payment.backend),
+                                             _lock_payment, payment)
         be = get_backend(locked.backend)
         refundable = locked.refundable_amount
         if refundable <= 0:
@@ -962,12 +1120,19 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             kind__in=(Transaction.Kind.REFUND, Transaction.Kind.REFUND_REVERSAL)).count()
         # The amount too: asking for another amount after a refusal is another request.
         key = f"carepay-refund-{locked.idempotency_key}-{attempt}-{value}"
+        # And the refusals so far: a refused request's answer is replayed for its key.
+        refusals = int((locked.metadata or {}).get(REFUND_REFUSALS, 0))
+        if refusals:
+            key = f"{key}-r{refusals}"
         result = be.refund(locked, value, idempotency_key=key)
         if result.status == "failed":
             raise ProviderError(
                 f"The refund was refused: {result.failure_message or 'no reason given'}.",
-                backend=be.alias,
+                backend=be.alias, refused=True,
             )
+        discrepancy = _check_refund_answer(be, locked, value, result, refundable)
+        if discrepancy:
+            reason = f"{reason} [{discrepancy}]".strip()
         if result.provider_reference and _already_in_ledger(be.alias, result.provider_reference):
             raise ProviderError(
                 f"{be.alias} answered with refund {result.provider_reference}, which is "
@@ -994,6 +1159,37 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
             _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
     _copy_state(payment, locked)
     return txn
+
+
+def _check_refund_answer(be: BasePaymentBackend, payment: Payment, asked: Decimal,
+                         result: Any, refundable: Decimal) -> str:
+    """Compare the provider's refund answer with what was asked.
+
+    The ledger records the money that moved, which is what the provider reports: an
+    amount other than asked is recorded as reported, logged and noted on the ledger
+    row for staff (returned here). What cannot be recorded truthfully (another
+    currency, nothing, more than was refundable) is refused and logged; the refund
+    then stands at the provider and staff must reconcile it.
+    """
+    ref = result.provider_reference or "(no id)"
+    currency = (result.currency or "").upper()
+    if currency != payment.currency:
+        message = (f"{be.alias} answered refund {ref} in {currency} for a "
+                   f"{payment.currency} payment; nothing was recorded. Check payment "
+                   f"{payment.public_id} with the provider.")
+    elif result.amount is None or result.amount <= 0 or result.amount > refundable:
+        message = (f"{be.alias} answered refund {ref} of {result.amount} {currency} "
+                   f"when {asked} was asked and {refundable} was refundable; nothing was "
+                   f"recorded. Check payment {payment.public_id} with the provider.")
+    elif result.amount != asked:
+        note = (f"DISCREPANCY: asked {asked} {payment.currency}, {be.alias} refunded "
+                f"{round_to_currency(result.amount, payment.currency)} {currency}")
+        logger.error("Refund %s of payment %s: %s", ref, payment.public_id, note)
+        return note
+    else:
+        return ""
+    logger.error("%s", message)
+    raise ProviderError(message, backend=be.alias)
 
 
 # -- provider reports --------------------------------------------------------------------

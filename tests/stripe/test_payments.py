@@ -234,7 +234,8 @@ class TestPayPage:
         response = patient_client.get(pay_url(invoice))
 
         assert response.status_code == 409
-        assert "Stripe could not start the payment" in response.content.decode()
+        assert "We could not reach the card processor; try again in a minute." \
+            in response.content.decode()
         assert not Payment.objects.filter(invoice=invoice).exists()
 
 

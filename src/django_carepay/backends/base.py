@@ -103,6 +103,11 @@ class BasePaymentBackend:
     supports_partial_refunds: bool = False
     has_webhooks: bool = False
 
+    #: Seconds a service waits (PostgreSQL) for the invoice lock before refusing with
+    #: InvoiceBusy, for backends that call their provider under that lock; None: no
+    #: limit.
+    lock_timeout: float | None = None
+
     #: Option names this backend accepts, beside the common ones.
     option_names: frozenset[str] = frozenset()
     common_option_names = frozenset({"label", "currencies", "countries"})

@@ -33,7 +33,12 @@ from django.conf import settings
 from django.core import checks
 from django.views.decorators.debug import sensitive_variables
 
-from ..exceptions import MissingDependency, ProviderError, WebhookVerificationError
+from ..exceptions import (
+    InvalidAmount,
+    MissingDependency,
+    ProviderError,
+    WebhookVerificationError,
+)
 from ..money import from_minor_units, to_minor_units
 from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
 
@@ -52,6 +57,15 @@ logger = logging.getLogger("django_carepay.stripe")
 #: Stripe's own default: deliveries signed more than 5 minutes ago are refused.
 WEBHOOK_TOLERANCE = 300
 DEFAULT_JS_URL = "https://js.stripe.com/v3/"
+#: Provider calls are made under the invoice's row lock, so they are bounded (seconds):
+#: the SDK's own default read timeout is 80 s. See docs/architecture.md.
+DEFAULT_CONNECT_TIMEOUT = 3
+DEFAULT_TIMEOUT = 10
+#: How long (seconds) a request waits on PostgreSQL for an invoice another request
+#: holds while it talks to Stripe, before it gives up with InvoiceBusy.
+DEFAULT_LOCK_TIMEOUT = 10
+#: What the payer is told when Stripe cannot be reached (the detail is logged).
+UNREACHABLE_MESSAGE = "We could not reach the card processor; try again in a minute."
 #: Per-invoice options the adapter may return for this backend.
 INTENT_OPTIONS = frozenset({"application_fee_amount", "transfer_data", "on_behalf_of",
                             "statement_descriptor_suffix", "receipt_email", "description"})
@@ -85,8 +99,11 @@ class StripeBackend(BasePaymentBackend):
     Options: ``secret_key``, ``publishable_key``, ``webhook_secret`` (required);
     ``api_base`` (a Stripe-compatible server, e.g. localstripe in tests), ``js_url``
     (where Stripe.js is loaded from), ``api_version``, ``max_network_retries``
-    (default 2), ``payment_method_types`` (default: automatic payment methods), plus
-    the common ``label``, ``currencies`` and ``countries``.
+    (default 2), ``payment_method_types`` (default: automatic payment methods),
+    ``connect_timeout`` and ``timeout`` (seconds to connect to Stripe and to wait for
+    its answer, default 3 and 10), ``lock_timeout`` (seconds a request waits on
+    PostgreSQL for an invoice another request holds, default 10), plus the common
+    ``label``, ``currencies`` and ``countries``.
     """
 
     online = True
@@ -96,7 +113,13 @@ class StripeBackend(BasePaymentBackend):
     option_names = frozenset({
         "secret_key", "publishable_key", "webhook_secret", "api_base", "js_url",
         "api_version", "max_network_retries", "payment_method_types",
+        "connect_timeout", "timeout", "lock_timeout",
     })
+
+    @property
+    def lock_timeout(self) -> float | None:  # type: ignore[override]
+        value = self.options.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+        return float(value) if value else None
 
     # -- the client ---------------------------------------------------------------------
     @cached_property
@@ -108,6 +131,11 @@ class StripeBackend(BasePaymentBackend):
             )
         kwargs: dict[str, Any] = {
             "max_network_retries": int(self.options.get("max_network_retries", 2)),
+            # (connect, read): never the SDK's 80 s while we hold the invoice lock.
+            "http_client": stripe.RequestsClient(timeout=(
+                self.options.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+                self.options.get("timeout", DEFAULT_TIMEOUT),
+            )),
         }
         if self.options.get("api_base"):
             kwargs["base_addresses"] = {"api": self.options["api_base"]}
@@ -136,12 +164,21 @@ class StripeBackend(BasePaymentBackend):
     def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except stripe.APIConnectionError as exc:
+            # Unreachable or too slow: the payer gets a plain message, the logs the
+            # detail (the SDK's text names Stripe's host and the network error).
+            logger.warning("Could not reach Stripe to %s: %s", what, exc)
+            raise ProviderError(UNREACHABLE_MESSAGE, code="unreachable",
+                                backend=self.alias) from exc
         except stripe.StripeError as exc:
             message = getattr(exc, "user_message", None) or str(exc)
             code = getattr(exc, "code", None) or ""
             logger.warning("Stripe refused to %s: %s (%s)", what, message, code)
+            # Stripe stores 400/402/404 answers under the idempotency key and replays
+            # them; 409 (a concurrent request), 429 and 5xx are not refusals.
+            refused = getattr(exc, "http_status", None) in (400, 402, 404)
             raise ProviderError(f"Stripe could not {what}: {message}", code=code,
-                                backend=self.alias) from exc
+                                backend=self.alias, refused=refused) from exc
 
     # -- paying ------------------------------------------------------------------------
     def is_available(self, invoice: Invoice, country: str | None = None) -> bool:
@@ -154,7 +191,10 @@ class StripeBackend(BasePaymentBackend):
     def _charges_exactly(amount: Decimal, currency: str) -> bool:
         if amount <= 0:
             return True  # nothing to charge; availability is decided elsewhere
-        return from_minor_units(to_minor_units(amount, currency), currency) == amount
+        try:
+            return from_minor_units(to_minor_units(amount, currency), currency) == amount
+        except InvalidAmount:  # more digits than Stripe takes (e.g. 12.345 LYD)
+            return False
 
     def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
         """Create the payment's PaymentIntent (or reuse it), for the Payment Element."""

@@ -23,6 +23,7 @@ currencies come from the invoice on the server, in minor units by
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import cached_property
@@ -384,6 +385,16 @@ class StripeBackend(BasePaymentBackend):
             raise WebhookVerificationError("Body is not UTF-8.") from None
         except stripe.SignatureVerificationError as exc:
             raise WebhookVerificationError(f"Stripe signature check failed: {exc}") from None
+        # stripe's check only refuses signatures older than the tolerance; one dated
+        # further ahead than that is refused too (a replayable delivery minted ahead).
+        timestamp = int(next(item.split("=", 1)[1] for item in header.split(",")
+                             if item.split("=", 1)[0] == "t"))
+        ahead = timestamp - int(time.time())
+        if ahead > WEBHOOK_TOLERANCE:
+            raise WebhookVerificationError(
+                f"Stripe signature check failed: Timestamp outside the tolerance zone "
+                f"({timestamp} is {ahead} s ahead of this server's clock; at most "
+                f"{WEBHOOK_TOLERANCE} s is allowed either way).")
 
     def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
                                                            list[ProviderUpdate]]:

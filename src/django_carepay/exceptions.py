@@ -70,6 +70,12 @@ class ProviderMismatch(CarepayError):
     wrong currency, a refund larger than what was received). Stored and flagged."""
 
 
+class InvalidProviderData(CarepayError, ValueError):
+    """A provider's message has a field of a shape or type it never sends (an amount
+    that is not an integer number of minor units, an unknown currency, metadata that is
+    not an object). Nothing is credited from it; a webhook carrying it is refused."""
+
+
 class ProviderNotReady(ProviderError):
     """A provider reported something that depends on a fact not recorded yet (a refund
     before its charge). The webhook answers 500 so the provider delivers it again."""

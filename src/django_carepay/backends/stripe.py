@@ -22,8 +22,8 @@ currencies come from the invoice on the server, in minor units by
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import cached_property
@@ -35,12 +35,22 @@ from django.views.decorators.debug import sensitive_variables
 
 from ..exceptions import (
     InvalidAmount,
+    InvalidProviderData,
     MissingDependency,
     ProviderError,
     WebhookVerificationError,
 )
 from ..money import from_minor_units, to_minor_units
-from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
+from .base import (
+    MAX_EVENT_ID_LENGTH,
+    BasePaymentBackend,
+    PaymentAction,
+    ProviderUpdate,
+    RefundResult,
+    UpdateKind,
+    load_webhook_json,
+    minor_units,
+)
 
 try:
     import stripe
@@ -84,13 +94,35 @@ def _plain(obj: Any) -> dict[str, Any]:
     return dict(obj)
 
 
-def _id(value: Any) -> str:
+def _id(value: Any, field: str = "id") -> str:
     """An id from a field Stripe returns either as an id or as an expanded object."""
     if not value:
         return ""
     if isinstance(value, str):
         return value
-    return str(_plain(value).get("id") or "")
+    if isinstance(value, Mapping) or hasattr(type(value), "to_dict"):
+        return _text(_plain(value), "id", f"{field}.id")
+    raise InvalidProviderData(f"{field} must be an id or an object, got {value!r:.60}.")
+
+
+def _text(obj: Mapping[str, Any], key: str, field: str = "") -> str:
+    """``obj[key]``, which Stripe sends as a string or null ("" when absent)."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidProviderData(f"{field or key} must be a string, got {value!r:.60}.")
+    return value
+
+
+def _mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``obj[key]``, which Stripe sends as an object or null ({} when absent)."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidProviderData(f"{key} must be an object, got {value!r:.60}.")
+    return value
 
 
 class StripeBackend(BasePaymentBackend):
@@ -283,23 +315,30 @@ class StripeBackend(BasePaymentBackend):
         status = intent.get("status")
         common: dict[str, Any] = {
             "backend": self.alias,
-            "provider_reference": str(intent.get("id") or ""),
-            "payment_public_id": str((intent.get("metadata") or {}).get("carepay_payment", "")),
-            "currency": str(intent.get("currency") or "").upper(),
+            "provider_reference": _text(intent, "id"),
+            "payment_public_id": _text(_mapping(intent, "metadata"), "carepay_payment",
+                                       "metadata.carepay_payment"),
+            "currency": _text(intent, "currency").upper(),
             "event_id": event_id,
         }
         if status == "succeeded":
             charge = intent.get("latest_charge")
+            if charge is not None and not isinstance(charge, str | Mapping):
+                raise InvalidProviderData(
+                    f"latest_charge must be an id or an object, got {charge!r:.60}.")
             # Stripe reports amount_received; servers that do not (localstripe) are
-            # read from the charge's captured amount.
-            received = intent.get("amount_received")
-            if received is None and isinstance(charge, dict):
-                received = charge.get("amount_captured") or charge.get("amount")
+            # read from the charge's captured amount. Only an int is read as money.
+            field, received = "amount_received", intent.get("amount_received")
+            if received is None and isinstance(charge, Mapping):
+                field, received = "latest_charge.amount_captured", charge.get("amount_captured")
+                if received is None or (type(received) is int and received == 0):
+                    field, received = "latest_charge.amount", charge.get("amount")
             if received is None:
-                received = intent.get("amount")
+                field, received = "amount", intent.get("amount")
             return ProviderUpdate(
                 kind=UpdateKind.SUCCEEDED,
-                amount=from_minor_units(int(received), common["currency"]),
+                amount=None if received is None else
+                minor_units(received, common["currency"], field=field),
                 # Keyed by the PaymentIntent, not its charge: an intent takes money at
                 # most once, and webhook payloads rendered for older API versions
                 # carry no latest_charge, so a charge id would differ between the
@@ -311,7 +350,7 @@ class StripeBackend(BasePaymentBackend):
             return ProviderUpdate(kind=UpdateKind.PROCESSING, **common)
         if status == "canceled":
             return ProviderUpdate(kind=UpdateKind.CANCELLED, **common)
-        error = intent.get("last_payment_error") or {}
+        error = _mapping(intent, "last_payment_error")
         if status == "requires_payment_method" and (
                 error or event_type == "payment_intent.payment_failed"):
             return ProviderUpdate(
@@ -382,19 +421,49 @@ class StripeBackend(BasePaymentBackend):
             raise WebhookVerificationError("Body is not UTF-8.") from None
         except stripe.SignatureVerificationError as exc:
             raise WebhookVerificationError(f"Stripe signature check failed: {exc}") from None
+        # stripe's check only refuses signatures older than the tolerance; one dated
+        # further ahead than that is refused too (a replayable delivery minted ahead).
+        timestamp = int(next(item.split("=", 1)[1] for item in header.split(",")
+                             if item.split("=", 1)[0] == "t"))
+        ahead = timestamp - int(time.time())
+        if ahead > WEBHOOK_TOLERANCE:
+            raise WebhookVerificationError(
+                f"Stripe signature check failed: Timestamp outside the tolerance zone "
+                f"({timestamp} is {ahead} s ahead of this server's clock; at most "
+                f"{WEBHOOK_TOLERANCE} s is allowed either way).")
 
     def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
                                                            list[ProviderUpdate]]:
+        event = load_webhook_json(request.body)
+        if not isinstance(event, dict):
+            raise WebhookVerificationError("Body is not a Stripe event (not an object).")
+        event_id, event_type = event.get("id"), event.get("type")
+        if not isinstance(event_id, str) or not event_id:
+            raise WebhookVerificationError(
+                f"Body is not a Stripe event: the event id must be a non-empty string, "
+                f"got {event_id!r:.60}.")
+        if len(event_id) > MAX_EVENT_ID_LENGTH:
+            raise WebhookVerificationError(
+                f"The event id is {len(event_id)} characters long; at most "
+                f"{MAX_EVENT_ID_LENGTH} are stored (Stripe's are about 30).")
+        if not isinstance(event_type, str) or not event_type:
+            raise WebhookVerificationError(
+                f"Body is not a Stripe event: the event type must be a non-empty string, "
+                f"got {event_type!r:.60}.")
         try:
-            event = json.loads(request.body)
-        except ValueError:
-            raise WebhookVerificationError("Body is not JSON.") from None
-        if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-            raise WebhookVerificationError("Body is not a Stripe event (no id or type).")
-        event_id, event_type = str(event["id"]), str(event["type"])
-        obj = (event.get("data") or {}).get("object") or {}
-        return event_id, event_type, event, self.updates_from_event(event_id, event_type, obj,
-                                                                    event.get("account"))
+            data = event.get("data", {})
+            if not isinstance(data, dict):
+                raise InvalidProviderData(f"data must be an object, got {data!r:.60}.")
+            obj = data.get("object", {})
+            if not isinstance(obj, dict):
+                raise InvalidProviderData(f"data.object must be an object, got {obj!r:.60}.")
+            account = _text(event, "account") or None
+            updates = self.updates_from_event(event_id, event_type, obj, account)
+        except InvalidProviderData as exc:
+            raise WebhookVerificationError(
+                f"Malformed {event_type[:100]} event {event_id}: {exc} Nothing was stored "
+                "or credited.") from None
+        return event_id, event_type, event, updates
 
     def updates_from_event(self, event_id: str, event_type: str, obj: Mapping[str, Any],
                            account: str | None = None) -> list[ProviderUpdate]:
@@ -408,8 +477,13 @@ class StripeBackend(BasePaymentBackend):
         if event_type == "charge.refunded":
             # Listed afresh: the payload is a snapshot, and since API 2022-11-15 it
             # does not embed the refunds at all.
-            refunds = self._list_refunds(str(obj.get("id")), account)
-            intent_id = _id(obj.get("payment_intent"))
+            charge_id = _text(obj, "id")
+            if not charge_id:
+                raise InvalidProviderData(
+                    "charge.refunded names no charge: the charge id must be a non-empty "
+                    "string.")
+            refunds = self._list_refunds(charge_id, account)
+            intent_id = _id(obj.get("payment_intent"), "payment_intent")
             updates = [u for r in refunds
                        if (u := self._update_from_refund(r, event_id, intent_id))]
             # Failed refunds first: their money is back before a newer refund of the
@@ -417,7 +491,8 @@ class StripeBackend(BasePaymentBackend):
             return sorted(updates, key=lambda u: u.kind != UpdateKind.REFUND_FAILED)
         if event_type in {"refund.created", "refund.updated", "refund.failed"}:
             refund = self._current_refund(obj, account)
-            intent_id = _id(refund.get("payment_intent")) or _id(obj.get("payment_intent"))
+            intent_id = (_id(refund.get("payment_intent"), "payment_intent")
+                         or _id(obj.get("payment_intent"), "payment_intent"))
             update = self._update_from_refund(refund, event_id, intent_id)
             return [update] if update else []
         return []
@@ -427,11 +502,12 @@ class StripeBackend(BasePaymentBackend):
         """The refund as it is now. A failure is final, so a failed snapshot is
         trusted; a pending or succeeded one may be stale (events arrive out of order)
         and is fetched again, so a late "pending" never records a refund that failed."""
-        if snapshot.get("status") in ("failed", "canceled") or not snapshot.get("id"):
+        refund_id = _text(snapshot, "id")
+        if snapshot.get("status") in ("failed", "canceled") or not refund_id:
             return snapshot
         options = {"stripe_account": account} if account else {}
         return _plain(self._call("look up the refund", self.client.v1.refunds.retrieve,
-                                 str(snapshot["id"]), options=options))
+                                 refund_id, options=options))
 
     def _list_refunds(self, charge_id: str, account: str | None) -> Iterable[Any]:
         options = {"stripe_account": account} if account else {}
@@ -443,15 +519,16 @@ class StripeBackend(BasePaymentBackend):
                             intent_id: str) -> ProviderUpdate | None:
         refund = _plain(refund)
         status = refund.get("status")
-        currency = str(refund.get("currency") or "").upper()
+        currency = _text(refund, "currency").upper()
         amount = refund.get("amount")
+        _mapping(refund, "metadata")  # Stripe always sends an object
         common: dict[str, Any] = {
             "backend": self.alias,
-            "provider_reference": intent_id or _id(refund.get("payment_intent")),
+            "provider_reference": intent_id or _id(refund.get("payment_intent"),
+                                                   "payment_intent"),
             "currency": currency,
-            "transaction_reference": str(refund.get("id") or ""),
-            "amount": from_minor_units(int(amount), currency)
-            if currency and amount is not None else None,
+            "transaction_reference": _text(refund, "id"),
+            "amount": None if amount is None else minor_units(amount, currency),
             "event_id": event_id,
         }
         if status in ("succeeded", "pending", "requires_action"):

@@ -1124,84 +1124,113 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
     Returns ``(event, duplicate)``; for a duplicate the event carries only its status.
     The event row is written in the same transaction
     as the effects, so it exists as ``processed`` only if they committed; a delivery
-    whose processing raised is stored as ``failed`` (outside the rolled-back
-    transaction) and the exception propagates, so the provider retries. Whether the
+    whose processing raised (anything, an ``IntegrityError`` in a host receiver too)
+    is stored as ``failed`` (outside the rolled-back transaction) and the exception
+    propagates, so the provider retries. Whether the
     event was seen before is read by the same query that takes the invoice lock, so a
-    duplicate costs BEGIN, that query and COMMIT. Updates that match no payment of
-    ours, or that cannot be credited (:class:`ProviderMismatch`), are stored with
-    ``needs_attention`` for staff, never guessed at.
+    duplicate costs BEGIN, that query and COMMIT. Only a ``processed`` or ``ignored``
+    row makes a delivery a duplicate; a ``failed`` one is processed again. When the
+    event row turns out to have been stored meanwhile by a concurrent delivery (that
+    query's snapshot predates the lock), the whole transaction is rolled back and run
+    again, so this delivery's effects are never discarded under a 200. Updates that
+    match no payment of ours, or that cannot be credited (:class:`ProviderMismatch`),
+    are stored with ``needs_attention`` for staff, never guessed at.
     """
-    alias = backend.alias
-    updates = list(updates)
-    event = WebhookEvent(backend=alias, event_id=event_id, type=event_type[:100],
+    event = WebhookEvent(backend=backend.alias, event_id=event_id, type=event_type[:100],
                          payload=dict(payload), headers=dict(headers or {}))
-    settled = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
     try:
-        with transaction.atomic():
-            stored: WebhookEvent | None = None
-            looked_up = False
-            problems: list[str] = []
-            applied = 0
-            for index, update in enumerate(updates):
-                payment, seen = _lock_update_target(
-                    update, event=(alias, event_id) if index == 0 else None)
-                if index == 0 and payment is not None:
-                    stored, looked_up = seen, True
-                    if stored is not None and stored.status in settled:
-                        return stored, True
-                if payment is None:
-                    if update.payment_public_id:  # ours by its metadata, yet unknown
-                        problems.append(
-                            f"{update.kind} for {update.provider_reference} (payment "
-                            f"{update.payment_public_id}) matches no payment."
-                        )
-                    continue
-                try:
-                    _apply_update(update, payment)
-                    applied += 1
-                except RefundReversed as exc:  # recorded, and staff must act
-                    applied += 1
-                    problems.append(str(exc))
-                except ProviderMismatch as exc:
-                    problems.append(str(exc))
-            if not looked_up:
-                stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
-                if stored is not None and stored.status in settled:
-                    return stored, True
-            event.status = (WebhookEvent.Status.PROCESSED if applied
-                            else WebhookEvent.Status.IGNORED)
-            event.needs_attention = bool(problems)
-            event.error = "\n".join(problems)
-            event.processed_at = timezone.now()
-            if stored is None:
-                event.save(force_insert=True)
-            else:  # an earlier delivery failed; this one settles it
-                WebhookEvent.objects.filter(backend=alias, event_id=event_id).update(
-                    **{f: getattr(event, f) for f in (
-                        "type", "payload", "headers", "status", "needs_attention", "error",
-                        "processed_at")})
-    except IntegrityError:
-        # A concurrent delivery of the same event stored it first; its effects stand.
-        other = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
-        if other is not None:
-            return other, True
-        raise
+        updates = list(updates)
+        for _attempt in range(_WEBHOOK_ATTEMPTS):
+            try:
+                return _process_webhook(event, updates)
+            except _StoredConcurrently:
+                continue  # read the row a concurrent delivery stored, and decide again
+        raise ProviderNotReady(
+            f"Webhook event {event_id} kept being stored concurrently; retry later.",
+            backend=backend.alias)
     except Exception as exc:
         _store_failed_event(event, exc)
         raise
+
+
+#: A first delivery racing another one runs at most twice; more is a bug, not a race.
+_WEBHOOK_ATTEMPTS = 3
+_SETTLED_EVENTS = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
+
+
+class _StoredConcurrently(Exception):
+    """Inserting the event row met a row a concurrent delivery had stored."""
+
+
+def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate]
+                     ) -> tuple[WebhookEvent, bool]:
+    """One attempt at :func:`handle_webhook`, in one transaction."""
+    alias, event_id = event.backend, event.event_id
+    with transaction.atomic():
+        stored: WebhookEvent | None = None
+        looked_up = False
+        problems: list[str] = []
+        applied = 0
+        for index, update in enumerate(updates):
+            payment, seen = _lock_update_target(
+                update, event=(alias, event_id) if index == 0 else None)
+            if index == 0 and payment is not None:
+                stored, looked_up = seen, True
+                if stored is not None and stored.status in _SETTLED_EVENTS:
+                    return stored, True
+            if payment is None:
+                if update.payment_public_id:  # ours by its metadata, yet unknown
+                    problems.append(
+                        f"{update.kind} for {update.provider_reference} (payment "
+                        f"{update.payment_public_id}) matches no payment."
+                    )
+                continue
+            try:
+                _apply_update(update, payment)
+                applied += 1
+            except RefundReversed as exc:  # recorded, and staff must act
+                applied += 1
+                problems.append(str(exc))
+            except ProviderMismatch as exc:
+                problems.append(str(exc))
+        if not looked_up:
+            stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
+            if stored is not None and stored.status in _SETTLED_EVENTS:
+                return stored, True
+        event.status = (WebhookEvent.Status.PROCESSED if applied
+                        else WebhookEvent.Status.IGNORED)
+        event.needs_attention = bool(problems)
+        event.error = "\n".join(problems)
+        event.processed_at = timezone.now()
+        if stored is None:
+            try:
+                event.save(force_insert=True)
+            except IntegrityError as exc:
+                # Stored by a concurrent delivery after this transaction's first look
+                # (the locking query's snapshot is older than the lock): roll back and
+                # look again, rather than keep or drop effects on a stale answer.
+                raise _StoredConcurrently from exc
+        else:  # an earlier delivery failed; this one settles it
+            WebhookEvent.objects.filter(backend=alias, event_id=event_id).update(
+                **{f: getattr(event, f) for f in (
+                    "type", "payload", "headers", "status", "needs_attention", "error",
+                    "processed_at")})
     return event, False
 
 
 def _store_failed_event(event: WebhookEvent, exc: Exception) -> None:
-    """Record a delivery whose processing failed (its transaction rolled back)."""
+    """Record a delivery whose processing failed (its transaction rolled back).
+
+    Never over a ``processed`` or ``ignored`` row: a concurrent delivery that settled
+    the event keeps its row (and its effects)."""
     error = f"{type(exc).__name__}: {exc}"[:10000]
     fields = {"status": WebhookEvent.Status.FAILED, "error": error, "processed_at": None,
               "type": event.type, "payload": event.payload, "headers": event.headers}
     stored = WebhookEvent.objects.filter(backend=event.backend, event_id=event.event_id)
-    if stored.update(**fields):
+    if stored.exclude(status__in=_SETTLED_EVENTS).update(**fields):
         return
     # IntegrityError: a concurrent delivery stored it; the provider retries either way.
-    with contextlib.suppress(IntegrityError):
+    with contextlib.suppress(IntegrityError), transaction.atomic():
         WebhookEvent.objects.create(backend=event.backend, event_id=event.event_id, **fields)
 
 

@@ -375,7 +375,9 @@ class StripeBackend(BasePaymentBackend):
             # Failed refunds first: their money is back before a newer refund of the
             # same money is checked against what is refundable.
             return sorted(updates, key=lambda u: u.kind != UpdateKind.REFUND_FAILED)
-        if event_type in {"refund.created", "refund.updated", "refund.failed"}:
+        # charge.refund.updated is refund.updated's classic name (same refund object).
+        if event_type in {"refund.created", "refund.updated", "refund.failed",
+                          "charge.refund.updated"}:
             refund = self._current_refund(obj, account)
             intent_id = _id(refund.get("payment_intent")) or _id(obj.get("payment_intent"))
             update = self._update_from_refund(refund, event_id, intent_id)

@@ -951,20 +951,32 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
     when the update matches no payment.
     """
     # The provider's id of the payment is what it reports; our own id (from the
-    # metadata we sent) is the fallback for a payment whose id was never stored.
+    # metadata we sent) is the fallback for a payment whose id was never stored (the
+    # provider's answer to start() was lost). The fallback never takes a payment that
+    # has another provider id, and an exact provider id wins over it.
+    try:
+        public_id = uuid.UUID(str(update.payment_public_id)) \
+            if update.payment_public_id else None
+    except ValueError:
+        public_id = None
+    ordering: tuple[Any, ...] = ("pk",)
     if update.provider_reference:
         match = models.Q(provider_reference=update.provider_reference)
+        if public_id is not None:
+            match |= models.Q(public_id=public_id, provider_reference="")
+            # One query still: the exact match first, if both exist.
+            ordering = (models.Case(models.When(provider_reference="", then=1),
+                                    default=0, output_field=models.IntegerField()), "pk")
+    elif public_id is not None:
+        match = models.Q(public_id=public_id)
     else:
-        try:
-            match = models.Q(public_id=uuid.UUID(str(update.payment_public_id)))
-        except ValueError:
-            return None, None
+        return None, None
     qs = Payment.objects.select_related("invoice").filter(match, backend=update.backend)
     if event is not None:
         qs = qs.annotate(event_status=models.Subquery(
             WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
             .order_by().values("status")[:1]))
-    payment = _locking(qs).order_by("pk").first()
+    payment = _locking(qs).order_by(*ordering).first()
     if payment is None:
         logger.warning("%s: %s update for %s matches no payment", update.backend,
                        update.kind, update.provider_reference or update.payment_public_id)
@@ -989,6 +1001,10 @@ def _apply_update(update: ProviderUpdate, payment: Payment) -> None:
             f"{update.backend} reported {update.kind} in {update.currency.upper()} for a "
             f"{payment.currency} payment; not credited."
         )
+    if update.provider_reference and not payment.provider_reference:
+        # Matched by our own id in the provider's metadata: remember the provider's id.
+        payment.provider_reference = update.provider_reference
+        payment.save(update_fields=["provider_reference", "updated_at"])
     _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
 
 

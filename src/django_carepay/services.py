@@ -1008,6 +1008,21 @@ def _apply_update(update: ProviderUpdate, payment: Payment) -> None:
     _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
 
 
+def _provider_amount(update: ProviderUpdate, payment: Payment) -> Decimal:
+    """The amount ``update`` reports, exactly as the ledger will hold it; an amount it
+    cannot hold exactly (finer than the currency's minor unit, as under a provider's
+    own minor-unit rules, or too large) is a mismatch for staff, never rounded and
+    never a failure the provider would retry forever."""
+    try:
+        return quantize(update.amount, payment.currency)
+    except InvalidAmount as exc:
+        raise ProviderMismatch(
+            f"{update.backend} reported {update.kind} of {update.amount} "
+            f"{payment.currency} for payment {payment.public_id}, which the ledger cannot "
+            f"hold exactly ({exc}); not credited."
+        ) from None
+
+
 def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
     if update.amount is None or update.amount <= 0:
         raise ProviderMismatch(f"{update.backend} reported success without an amount received.")
@@ -1016,7 +1031,7 @@ def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) ->
     # charge belongs to one payment), so the look-up is only needed for repeats.
     if payment.amount_received > 0 and _already_in_ledger(payment.backend, ref):
         return
-    amount = quantize(update.amount, payment.currency)
+    amount = _provider_amount(update, payment)
     txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
                         note=update.event_id)
     settled = _settle_if_paid(invoice)
@@ -1062,7 +1077,7 @@ def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> 
             f"{update.backend} reported refund {update.transaction_reference} before the "
             f"payment {payment.provider_reference} was recorded as paid; retry later."
         )
-    amount = quantize(update.amount, payment.currency)
+    amount = _provider_amount(update, payment)
     if amount > payment.refundable_amount:
         raise ProviderMismatch(
             f"{update.backend} reported a refund of {amount} {payment.currency}, more than "

@@ -14,6 +14,7 @@ services never wait on each other in opposite orders.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
@@ -1170,12 +1171,37 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
     event = WebhookEvent(backend=backend.alias, event_id=event_id, type=event_type[:100],
                          payload=dict(payload), headers=dict(headers or {}))
     try:
-        updates = list(updates)
+        problems: list[str] = []
+        if isinstance(updates, list | tuple):
+            updates = list(updates)
+        else:
+            # Updates the backend resolves by asking its provider (Stripe's refund
+            # events): a duplicate asks nothing, and when the provider cannot be
+            # reached the delivery is stored as failed (below) so staff see it.
+            seen = WebhookEvent.objects.filter(backend=backend.alias, event_id=event_id) \
+                .values_list("status", flat=True).first()
+            if seen in _SETTLED_EVENTS:
+                return WebhookEvent(backend=backend.alias, event_id=event_id,
+                                    status=seen), True
+            try:
+                updates = list(updates)
+            except ProviderMismatch as exc:  # e.g. a refund the provider does not know
+                updates, problems = [], [str(exc)]
+        synced = False
         for _attempt in range(_WEBHOOK_ATTEMPTS):
             try:
-                return _process_webhook(event, updates)
+                return _process_webhook(event, updates, problems)
             except _StoredConcurrently:
                 continue  # read the row a concurrent delivery stored, and decide again
+            except _ChargeNotRecorded as exc:
+                # A refund before its charge's news, which may never come: ask the
+                # provider (outside the transaction), apply the charge it confirms,
+                # then the refund. If it confirms none, the provider retries later.
+                fresh = None if synced else backend.sync(exc.payment)
+                synced = True
+                if fresh is None or fresh.kind != UpdateKind.SUCCEEDED:
+                    raise exc.not_ready from None
+                updates = [dataclasses.replace(fresh, event_id=event_id), *updates]
         raise ProviderNotReady(
             f"Webhook event {event_id} kept being stored concurrently; retry later.",
             backend=backend.alias)
@@ -1184,8 +1210,9 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
         raise
 
 
-#: A first delivery racing another one runs at most twice; more is a bug, not a race.
-_WEBHOOK_ATTEMPTS = 3
+#: A delivery runs at most twice when racing another one, and once more after asking
+#: the provider for a charge; more is a bug, not a race.
+_WEBHOOK_ATTEMPTS = 4
 _SETTLED_EVENTS = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
 
 
@@ -1193,14 +1220,23 @@ class _StoredConcurrently(Exception):
     """Inserting the event row met a row a concurrent delivery had stored."""
 
 
-def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate]
-                     ) -> tuple[WebhookEvent, bool]:
+class _ChargeNotRecorded(Exception):
+    """A refund of ``payment`` came before its charge was recorded."""
+
+    def __init__(self, payment: Payment, not_ready: ProviderNotReady) -> None:
+        super().__init__(str(not_ready))
+        self.payment = payment
+        self.not_ready = not_ready
+
+
+def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
+                     known_problems: Iterable[str] = ()) -> tuple[WebhookEvent, bool]:
     """One attempt at :func:`handle_webhook`, in one transaction."""
     alias, event_id = event.backend, event.event_id
     with transaction.atomic():
         stored: WebhookEvent | None = None
         looked_up = False
-        problems: list[str] = []
+        problems: list[str] = list(known_problems)
         applied = 0
         for index, update in enumerate(updates):
             payment, seen = _lock_update_target(
@@ -1224,6 +1260,8 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate]
                 problems.append(str(exc))
             except ProviderMismatch as exc:
                 problems.append(str(exc))
+            except ProviderNotReady as exc:
+                raise _ChargeNotRecorded(payment, exc) from exc
         if not looked_up:
             stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
             if stored is not None and stored.status in _SETTLED_EVENTS:

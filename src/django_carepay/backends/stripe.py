@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,12 @@ from django.conf import settings
 from django.core import checks
 from django.views.decorators.debug import sensitive_variables
 
-from ..exceptions import MissingDependency, ProviderError, WebhookVerificationError
+from ..exceptions import (
+    MissingDependency,
+    ProviderError,
+    ProviderMismatch,
+    WebhookVerificationError,
+)
 from ..money import from_minor_units, to_minor_units
 from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
 
@@ -59,6 +64,23 @@ REQUEST_OPTIONS = frozenset({"stripe_account"})
 
 # PaymentIntent statuses in which the payer can still pay on the same intent.
 _PAYABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
+
+
+_REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed",
+                            # refund.updated's classic name, with the same refund object
+                            "charge.refund.updated"})
+#: Events whose updates are read from Stripe's API, not only from the payload.
+_RESOLVED_AT_STRIPE = _REFUND_EVENTS | {"charge.refunded"}
+
+
+class _ResolvedOnDemand:
+    """Updates found by asking Stripe, resolved when the service iterates them."""
+
+    def __init__(self, resolve: Callable[[], list[ProviderUpdate]]) -> None:
+        self._resolve = resolve
+
+    def __iter__(self) -> Iterator[ProviderUpdate]:
+        return iter(self._resolve())
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -344,7 +366,7 @@ class StripeBackend(BasePaymentBackend):
             raise WebhookVerificationError(f"Stripe signature check failed: {exc}") from None
 
     def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
-                                                           list[ProviderUpdate]]:
+                                                           Iterable[ProviderUpdate]]:
         try:
             event = json.loads(request.body)
         except ValueError:
@@ -353,6 +375,12 @@ class StripeBackend(BasePaymentBackend):
             raise WebhookVerificationError("Body is not a Stripe event (no id or type).")
         event_id, event_type = str(event["id"]), str(event["type"])
         obj = (event.get("data") or {}).get("object") or {}
+        if event_type in _RESOLVED_AT_STRIPE:
+            # Asking Stripe can fail: left to the service, which stores the delivery
+            # first (and asks nothing for a duplicate).
+            return event_id, event_type, event, _ResolvedOnDemand(
+                lambda: self.updates_from_event(event_id, event_type, obj,
+                                                event.get("account")))
         return event_id, event_type, event, self.updates_from_event(event_id, event_type, obj,
                                                                     event.get("account"))
 
@@ -376,8 +404,7 @@ class StripeBackend(BasePaymentBackend):
             # same money is checked against what is refundable.
             return sorted(updates, key=lambda u: u.kind != UpdateKind.REFUND_FAILED)
         # charge.refund.updated is refund.updated's classic name (same refund object).
-        if event_type in {"refund.created", "refund.updated", "refund.failed",
-                          "charge.refund.updated"}:
+        if event_type in _REFUND_EVENTS:
             refund = self._current_refund(obj, account)
             intent_id = _id(refund.get("payment_intent")) or _id(obj.get("payment_intent"))
             update = self._update_from_refund(refund, event_id, intent_id)
@@ -392,14 +419,31 @@ class StripeBackend(BasePaymentBackend):
         if snapshot.get("status") in ("failed", "canceled") or not snapshot.get("id"):
             return snapshot
         options = {"stripe_account": account} if account else {}
-        return _plain(self._call("look up the refund", self.client.v1.refunds.retrieve,
-                                 str(snapshot["id"]), options=options))
+        try:
+            return _plain(self._call("look up the refund", self.client.v1.refunds.retrieve,
+                                     str(snapshot["id"]), options=options))
+        except ProviderError as exc:
+            raise self._unknown("refund", str(snapshot["id"]), exc) from exc
 
     def _list_refunds(self, charge_id: str, account: str | None) -> Iterable[Any]:
         options = {"stripe_account": account} if account else {}
-        page = self._call("list the refunds", self.client.v1.refunds.list,
-                          params={"charge": charge_id, "limit": 100}, options=options)
-        return list(page.auto_paging_iter())
+        try:
+            page = self._call("list the refunds", self.client.v1.refunds.list,
+                              params={"charge": charge_id, "limit": 100}, options=options)
+            return list(self._call("list the refunds",
+                                   lambda: list(page.auto_paging_iter())))
+        except ProviderError as exc:
+            raise self._unknown("charge", charge_id, exc) from exc
+
+    def _unknown(self, what: str, object_id: str, exc: ProviderError) -> Exception:
+        """``exc`` as is, or a :class:`ProviderMismatch` (stored for staff, not retried
+        forever) when Stripe does not know the object (404, ``resource_missing``)."""
+        cause = exc.__cause__
+        if exc.code == "resource_missing" or getattr(cause, "http_status", None) == 404:
+            return ProviderMismatch(
+                f"Stripe does not know {what} {object_id} ({exc}); nothing recorded. "
+                "Check the event in Stripe's dashboard.")
+        return exc
 
     def _update_from_refund(self, refund: Any, event_id: str,
                             intent_id: str) -> ProviderUpdate | None:

@@ -39,6 +39,7 @@ from .exceptions import (
     BackendNotAvailable,
     CarepayError,
     InvalidAmount,
+    InvalidCurrency,
     InvalidLink,
     InvalidState,
     PermissionRefused,
@@ -1185,8 +1186,10 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
                                     status=seen), True
             try:
                 updates = list(updates)
-            except ProviderMismatch as exc:  # e.g. a refund the provider does not know
-                updates, problems = [], [str(exc)]
+            except (ProviderMismatch, InvalidAmount, InvalidCurrency) as exc:
+                # A refund the provider does not know, or an amount or currency the
+                # ledger cannot hold: for staff, never a retry loop.
+                updates, problems = [], [f"{event_type} {event_id}: {exc}"]
         synced = False
         for _attempt in range(_WEBHOOK_ATTEMPTS):
             try:

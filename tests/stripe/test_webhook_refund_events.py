@@ -13,6 +13,7 @@ from django_carepay.models import Invoice, Payment, WebhookEvent
 from tests import factories
 from tests.stripe.support import (
     ALIAS,
+    SECRET_KEY,
     carepay_with_card,
     deliver,
     ledger,
@@ -133,3 +134,21 @@ def test_a_refund_before_its_charge_asks_stripe_and_records_both(localstripe, cl
         localstripe.get(f"payment_intents/{payment.provider_reference}")))
     assert late.status_code == 200
     assert [kind for kind, *_ in ledger(invoice)] == ["charge", "refund"]
+
+
+def test_a_refund_in_a_currency_the_ledger_does_not_know_is_flagged(localstripe, client,
+                                                                    invoice):
+    # Bug 4 for refunds resolved at Stripe: localstripe lets a JSON update set any
+    # attribute, so the refund Stripe reports is in a currency no ledger holds.
+    payment = paid_payment(localstripe, invoice)
+    refund = localstripe.dashboard_refund(charge_of(localstripe, payment)["id"], 3000)
+    localstripe._call("POST", f"/v1/refunds/{refund['id']}", json={"currency": "xyz"},
+                      headers={"Authorization": f"Bearer {SECRET_KEY}"})
+    event = make_event("refund.updated", refund)
+
+    response = deliver(client, event)
+
+    assert (response.status_code, response.content) == (200, b"ignored")
+    row = stored(event)
+    assert row.needs_attention and "'XYZ'" in row.error.upper()
+    assert ledger(invoice)[1:] == []

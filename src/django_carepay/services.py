@@ -14,6 +14,7 @@ services never wait on each other in opposite orders.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
@@ -39,7 +40,9 @@ from .exceptions import (
     BackendNotAvailable,
     CarepayError,
     InvalidAmount,
+    InvalidCurrency,
     InvalidLink,
+    InvalidProviderData,
     InvalidState,
     InvoiceBusy,
     PermissionRefused,
@@ -1225,20 +1228,32 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
     when the update matches no payment.
     """
     # The provider's id of the payment is what it reports; our own id (from the
-    # metadata we sent) is the fallback for a payment whose id was never stored.
+    # metadata we sent) is the fallback for a payment whose id was never stored (the
+    # provider's answer to start() was lost). The fallback never takes a payment that
+    # has another provider id, and an exact provider id wins over it.
+    try:
+        public_id = uuid.UUID(str(update.payment_public_id)) \
+            if update.payment_public_id else None
+    except ValueError:
+        public_id = None
+    ordering: tuple[Any, ...] = ("pk",)
     if update.provider_reference:
         match = models.Q(provider_reference=update.provider_reference)
+        if public_id is not None:
+            match |= models.Q(public_id=public_id, provider_reference="")
+            # One query still: the exact match first, if both exist.
+            ordering = (models.Case(models.When(provider_reference="", then=1),
+                                    default=0, output_field=models.IntegerField()), "pk")
+    elif public_id is not None:
+        match = models.Q(public_id=public_id)
     else:
-        try:
-            match = models.Q(public_id=uuid.UUID(str(update.payment_public_id)))
-        except ValueError:
-            return None, None
+        return None, None
     qs = Payment.objects.select_related("invoice").filter(match, backend=update.backend)
     if event is not None:
         qs = qs.annotate(event_status=models.Subquery(
             WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
             .order_by().values("status")[:1]))
-    payment = _locking(qs).order_by("pk").first()
+    payment = _locking(qs).order_by(*ordering).first()
     if payment is None:
         logger.warning("%s: %s update for %s matches no payment", update.backend,
                        update.kind, update.provider_reference or update.payment_public_id)
@@ -1263,7 +1278,26 @@ def _apply_update(update: ProviderUpdate, payment: Payment) -> None:
             f"{update.backend} reported {update.kind} in {update.currency.upper()} for a "
             f"{payment.currency} payment; not credited."
         )
+    if update.provider_reference and not payment.provider_reference:
+        # Matched by our own id in the provider's metadata: remember the provider's id.
+        payment.provider_reference = update.provider_reference
+        payment.save(update_fields=["provider_reference", "updated_at"])
     _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
+
+
+def _provider_amount(update: ProviderUpdate, payment: Payment) -> Decimal:
+    """The amount ``update`` reports, exactly as the ledger will hold it; an amount it
+    cannot hold exactly (finer than the currency's minor unit, as under a provider's
+    own minor-unit rules, or too large) is a mismatch for staff, never rounded and
+    never a failure the provider would retry forever."""
+    try:
+        return quantize(update.amount, payment.currency)
+    except InvalidAmount as exc:
+        raise ProviderMismatch(
+            f"{update.backend} reported {update.kind} of {update.amount} "
+            f"{payment.currency} for payment {payment.public_id}, which the ledger cannot "
+            f"hold exactly ({exc}); not credited."
+        ) from None
 
 
 def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
@@ -1274,7 +1308,7 @@ def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) ->
     # charge belongs to one payment), so the look-up is only needed for repeats.
     if payment.amount_received > 0 and _already_in_ledger(payment.backend, ref):
         return
-    amount = quantize(update.amount, payment.currency)
+    amount = _provider_amount(update, payment)
     txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
                         note=update.event_id)
     settled = _settle_if_paid(invoice)
@@ -1320,7 +1354,7 @@ def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> 
             f"{update.backend} reported refund {update.transaction_reference} before the "
             f"payment {payment.provider_reference} was recorded as paid; retry later."
         )
-    amount = quantize(update.amount, payment.currency)
+    amount = _provider_amount(update, payment)
     if amount > payment.refundable_amount:
         raise ProviderMismatch(
             f"{update.backend} reported a refund of {amount} {payment.currency}, more than "
@@ -1398,84 +1432,161 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
     Returns ``(event, duplicate)``; for a duplicate the event carries only its status.
     The event row is written in the same transaction
     as the effects, so it exists as ``processed`` only if they committed; a delivery
-    whose processing raised is stored as ``failed`` (outside the rolled-back
-    transaction) and the exception propagates, so the provider retries. Whether the
+    whose processing raised (anything, an ``IntegrityError`` in a host receiver too)
+    is stored as ``failed`` (outside the rolled-back transaction) and the exception
+    propagates, so the provider retries. Whether the
     event was seen before is read by the same query that takes the invoice lock, so a
-    duplicate costs BEGIN, that query and COMMIT. Updates that match no payment of
-    ours, or that cannot be credited (:class:`ProviderMismatch`), are stored with
-    ``needs_attention`` for staff, never guessed at.
+    duplicate costs BEGIN, that query and COMMIT. Only a ``processed`` or ``ignored``
+    row makes a delivery a duplicate; a ``failed`` one is processed again. When the
+    event row turns out to have been stored meanwhile by a concurrent delivery (that
+    query's snapshot predates the lock), the whole transaction is rolled back and run
+    again, so this delivery's effects are never discarded under a 200. Updates that
+    match no payment of ours, or that cannot be credited (:class:`ProviderMismatch`),
+    are stored with ``needs_attention`` for staff, never guessed at.
     """
-    alias = backend.alias
-    updates = list(updates)
-    event = WebhookEvent(backend=alias, event_id=event_id, type=event_type[:100],
+    event = WebhookEvent(backend=backend.alias, event_id=event_id, type=event_type[:100],
                          payload=dict(payload), headers=dict(headers or {}))
-    settled = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
     try:
-        with transaction.atomic():
-            stored: WebhookEvent | None = None
-            looked_up = False
-            problems: list[str] = []
-            applied = 0
-            for index, update in enumerate(updates):
-                payment, seen = _lock_update_target(
-                    update, event=(alias, event_id) if index == 0 else None)
-                if index == 0 and payment is not None:
-                    stored, looked_up = seen, True
-                    if stored is not None and stored.status in settled:
-                        return stored, True
-                if payment is None:
-                    if update.payment_public_id:  # ours by its metadata, yet unknown
-                        problems.append(
-                            f"{update.kind} for {update.provider_reference} (payment "
-                            f"{update.payment_public_id}) matches no payment."
-                        )
-                    continue
-                try:
-                    _apply_update(update, payment)
-                    applied += 1
-                except RefundReversed as exc:  # recorded, and staff must act
-                    applied += 1
-                    problems.append(str(exc))
-                except ProviderMismatch as exc:
-                    problems.append(str(exc))
-            if not looked_up:
-                stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
-                if stored is not None and stored.status in settled:
-                    return stored, True
-            event.status = (WebhookEvent.Status.PROCESSED if applied
-                            else WebhookEvent.Status.IGNORED)
-            event.needs_attention = bool(problems)
-            event.error = "\n".join(problems)
-            event.processed_at = timezone.now()
-            if stored is None:
-                event.save(force_insert=True)
-            else:  # an earlier delivery failed; this one settles it
-                WebhookEvent.objects.filter(backend=alias, event_id=event_id).update(
-                    **{f: getattr(event, f) for f in (
-                        "type", "payload", "headers", "status", "needs_attention", "error",
-                        "processed_at")})
-    except IntegrityError:
-        # A concurrent delivery of the same event stored it first; its effects stand.
-        other = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
-        if other is not None:
-            return other, True
-        raise
+        problems: list[str] = []
+        if isinstance(updates, list | tuple):
+            updates = list(updates)
+        else:
+            # Updates the backend resolves by asking its provider (Stripe's refund
+            # events): a duplicate asks nothing, and when the provider cannot be
+            # reached the delivery is stored as failed (below) so staff see it.
+            seen = WebhookEvent.objects.filter(backend=backend.alias, event_id=event_id) \
+                .values_list("status", flat=True).first()
+            if seen in _SETTLED_EVENTS:
+                return WebhookEvent(backend=backend.alias, event_id=event_id,
+                                    status=seen), True
+            try:
+                updates = list(updates)
+            except (ProviderMismatch, InvalidAmount, InvalidCurrency,
+                    InvalidProviderData) as exc:
+                # A refund the provider does not know, one whose answer or snapshot is
+                # malformed, or an amount or currency the ledger cannot hold: for
+                # staff, never a retry loop.
+                updates, problems = [], [f"{event_type} {event_id}: {exc}"]
+        synced = False
+        for _attempt in range(_WEBHOOK_ATTEMPTS):
+            try:
+                return _process_webhook(event, updates, problems)
+            except _StoredConcurrently:
+                continue  # read the row a concurrent delivery stored, and decide again
+            except _ChargeNotRecorded as exc:
+                # A refund before its charge's news, which may never come: ask the
+                # provider (outside the transaction), apply the charge it confirms,
+                # then the refund. If it confirms none, the provider retries later.
+                fresh = None if synced else backend.sync(exc.payment)
+                synced = True
+                if fresh is None or fresh.kind != UpdateKind.SUCCEEDED:
+                    raise exc.not_ready from None
+                updates = [dataclasses.replace(fresh, event_id=event_id), *updates]
+        raise ProviderNotReady(
+            f"Webhook event {event_id} kept being stored concurrently; retry later.",
+            backend=backend.alias)
     except Exception as exc:
         _store_failed_event(event, exc)
         raise
+
+
+#: A delivery runs at most twice when racing another one, and once more after asking
+#: the provider for a charge; more is a bug, not a race.
+_WEBHOOK_ATTEMPTS = 4
+_SETTLED_EVENTS = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
+
+
+class _StoredConcurrently(Exception):
+    """Inserting the event row met a row a concurrent delivery had stored."""
+
+
+class _ChargeNotRecorded(Exception):
+    """A refund of ``payment`` came before its charge was recorded."""
+
+    def __init__(self, payment: Payment, not_ready: ProviderNotReady) -> None:
+        super().__init__(str(not_ready))
+        self.payment = payment
+        self.not_ready = not_ready
+
+
+def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
+                     known_problems: Iterable[str] = ()) -> tuple[WebhookEvent, bool]:
+    """One attempt at :func:`handle_webhook`, in one transaction."""
+    alias, event_id = event.backend, event.event_id
+    with transaction.atomic():
+        stored: WebhookEvent | None = None
+        looked_up = False
+        problems: list[str] = list(known_problems)
+        applied = 0
+        for index, update in enumerate(updates):
+            payment, seen = _lock_update_target(
+                update, event=(alias, event_id) if index == 0 else None)
+            if index == 0 and payment is not None:
+                stored, looked_up = seen, True
+                if stored is not None and stored.status in _SETTLED_EVENTS:
+                    return stored, True
+            if payment is None:
+                if update.payment_public_id:  # ours by its metadata, yet unknown
+                    problems.append(
+                        f"{update.kind} for {update.provider_reference} (payment "
+                        f"{update.payment_public_id}) matches no payment."
+                    )
+                continue
+            try:
+                _apply_update(update, payment)
+                applied += 1
+            except RefundReversed as exc:  # recorded, and staff must act
+                applied += 1
+                problems.append(str(exc))
+            except ProviderMismatch as exc:
+                problems.append(str(exc))
+            except ProviderNotReady as exc:
+                raise _ChargeNotRecorded(payment, exc) from exc
+        if not looked_up:
+            stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
+            if stored is not None and stored.status in _SETTLED_EVENTS:
+                return stored, True
+        event.status = (WebhookEvent.Status.PROCESSED if applied
+                        else WebhookEvent.Status.IGNORED)
+        event.needs_attention = bool(problems)
+        event.error = "\n".join(problems)
+        event.processed_at = timezone.now()
+        if stored is None:
+            try:
+                event.save(force_insert=True)
+            except IntegrityError as exc:
+                # Stored by a concurrent delivery after this transaction's first look
+                # (the locking query's snapshot is older than the lock): roll back and
+                # look again, rather than keep or drop effects on a stale answer.
+                raise _StoredConcurrently from exc
+        else:  # an earlier delivery failed; this one settles it
+            WebhookEvent.objects.filter(backend=alias, event_id=event_id).update(
+                **{f: getattr(event, f) for f in (
+                    "type", "payload", "headers", "status", "needs_attention", "error",
+                    "processed_at")})
     return event, False
 
 
 def _store_failed_event(event: WebhookEvent, exc: Exception) -> None:
-    """Record a delivery whose processing failed (its transaction rolled back)."""
-    error = f"{type(exc).__name__}: {exc}"[:10000]
+    """Record a delivery whose processing failed (its transaction rolled back).
+
+    Never over a ``processed`` or ``ignored`` row: a concurrent delivery that settled
+    the event keeps its row (and its effects)."""
+    error = f"{type(exc).__name__}: {exc}"
+    root, seen = exc, {id(exc)}
+    while root.__cause__ is not None and id(root.__cause__) not in seen:
+        root = root.__cause__  # type: ignore[assignment]
+        seen.add(id(root))
+    if root is not exc:  # staff see the provider's detail, not only the payer's text
+        error += f" ({type(root).__name__}: {root})"
+    error = error[:10000]
     fields = {"status": WebhookEvent.Status.FAILED, "error": error, "processed_at": None,
               "type": event.type, "payload": event.payload, "headers": event.headers}
     stored = WebhookEvent.objects.filter(backend=event.backend, event_id=event.event_id)
-    if stored.update(**fields):
+    if stored.exclude(status__in=_SETTLED_EVENTS).update(**fields):
         return
     # IntegrityError: a concurrent delivery stored it; the provider retries either way.
-    with contextlib.suppress(IntegrityError):
+    with contextlib.suppress(IntegrityError), transaction.atomic():
         WebhookEvent.objects.create(backend=event.backend, event_id=event.event_id, **fields)
 
 

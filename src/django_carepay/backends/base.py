@@ -165,8 +165,12 @@ class BasePaymentBackend:
         raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
 
     def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
-                                                           list[ProviderUpdate]]:
-        """Return ``(event_id, event_type, payload, updates)`` for a verified delivery."""
+                                                           Iterable[ProviderUpdate]]:
+        """Return ``(event_id, event_type, payload, updates)`` for a verified delivery.
+
+        ``updates`` is a list, or (when finding them means asking the provider) an
+        iterable that asks only when iterated: the service stores the delivery if
+        that fails, and asks nothing for a duplicate."""
         raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
 
     # -- configuration checks ---------------------------------------------------------

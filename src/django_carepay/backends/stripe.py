@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from ..exceptions import (
     InvalidProviderData,
     MissingDependency,
     ProviderError,
+    ProviderMismatch,
     WebhookVerificationError,
 )
 from ..money import from_minor_units, to_minor_units
@@ -83,6 +84,30 @@ REQUEST_OPTIONS = frozenset({"stripe_account"})
 
 # PaymentIntent statuses in which the payer can still pay on the same intent.
 _PAYABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
+
+
+_REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed",
+                            # refund.updated's classic name, with the same refund object
+                            "charge.refund.updated"})
+
+
+def _refunded_charge_id(charge: Mapping[str, Any]) -> str:
+    """The id of the charge a ``charge.refunded`` event is about."""
+    charge_id = _text(charge, "id")
+    if not charge_id:
+        raise InvalidProviderData(
+            "charge.refunded names no charge: the charge id must be a non-empty string.")
+    return charge_id
+
+
+class _ResolvedOnDemand:
+    """Updates found by asking Stripe, resolved when the service iterates them."""
+
+    def __init__(self, resolve: Callable[[], list[ProviderUpdate]]) -> None:
+        self._resolve = resolve
+
+    def __iter__(self) -> Iterator[ProviderUpdate]:
+        return iter(self._resolve())
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -433,7 +458,7 @@ class StripeBackend(BasePaymentBackend):
                 f"{WEBHOOK_TOLERANCE} s is allowed either way).")
 
     def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
-                                                           list[ProviderUpdate]]:
+                                                           Iterable[ProviderUpdate]]:
         event = load_webhook_json(request.body)
         if not isinstance(event, dict):
             raise WebhookVerificationError("Body is not a Stripe event (not an object).")
@@ -458,12 +483,30 @@ class StripeBackend(BasePaymentBackend):
             if not isinstance(obj, dict):
                 raise InvalidProviderData(f"data.object must be an object, got {obj!r:.60}.")
             account = _text(event, "account") or None
+            if self._asks_stripe(event_type, obj):
+                # What the event itself carries is checked now (400 when malformed);
+                # asking Stripe can fail, so that is left to the service, which stores
+                # the delivery first (and asks nothing for a duplicate).
+                _id(obj.get("payment_intent"), "payment_intent")
+                if event_type == "charge.refunded":
+                    _refunded_charge_id(obj)
+                return event_id, event_type, event, _ResolvedOnDemand(
+                    lambda: self.updates_from_event(event_id, event_type, obj, account))
             updates = self.updates_from_event(event_id, event_type, obj, account)
         except InvalidProviderData as exc:
             raise WebhookVerificationError(
                 f"Malformed {event_type[:100]} event {event_id}: {exc} Nothing was stored "
                 "or credited.") from None
         return event_id, event_type, event, updates
+
+    @staticmethod
+    def _asks_stripe(event_type: str, obj: Mapping[str, Any]) -> bool:
+        """Whether reading this event means asking Stripe (its refunds, listed or
+        fetched afresh); a failed refund's snapshot is final and trusted as it is."""
+        if event_type == "charge.refunded":
+            return True
+        return event_type in _REFUND_EVENTS and bool(obj.get("id")) \
+            and obj.get("status") not in ("failed", "canceled")
 
     def updates_from_event(self, event_id: str, event_type: str, obj: Mapping[str, Any],
                            account: str | None = None) -> list[ProviderUpdate]:
@@ -477,19 +520,15 @@ class StripeBackend(BasePaymentBackend):
         if event_type == "charge.refunded":
             # Listed afresh: the payload is a snapshot, and since API 2022-11-15 it
             # does not embed the refunds at all.
-            charge_id = _text(obj, "id")
-            if not charge_id:
-                raise InvalidProviderData(
-                    "charge.refunded names no charge: the charge id must be a non-empty "
-                    "string.")
-            refunds = self._list_refunds(charge_id, account)
+            refunds = self._list_refunds(_refunded_charge_id(obj), account)
             intent_id = _id(obj.get("payment_intent"), "payment_intent")
             updates = [u for r in refunds
                        if (u := self._update_from_refund(r, event_id, intent_id))]
             # Failed refunds first: their money is back before a newer refund of the
             # same money is checked against what is refundable.
             return sorted(updates, key=lambda u: u.kind != UpdateKind.REFUND_FAILED)
-        if event_type in {"refund.created", "refund.updated", "refund.failed"}:
+        # charge.refund.updated is refund.updated's classic name (same refund object).
+        if event_type in _REFUND_EVENTS:
             refund = self._current_refund(obj, account)
             intent_id = (_id(refund.get("payment_intent"), "payment_intent")
                          or _id(obj.get("payment_intent"), "payment_intent"))
@@ -506,14 +545,33 @@ class StripeBackend(BasePaymentBackend):
         if snapshot.get("status") in ("failed", "canceled") or not refund_id:
             return snapshot
         options = {"stripe_account": account} if account else {}
-        return _plain(self._call("look up the refund", self.client.v1.refunds.retrieve,
-                                 refund_id, options=options))
+        try:
+            return _plain(self._call("look up the refund", self.client.v1.refunds.retrieve,
+                                     refund_id, options=options))
+        except ProviderError as exc:
+            self._flag_if_unknown("refund", refund_id, exc)
+            raise
 
     def _list_refunds(self, charge_id: str, account: str | None) -> Iterable[Any]:
         options = {"stripe_account": account} if account else {}
-        page = self._call("list the refunds", self.client.v1.refunds.list,
-                          params={"charge": charge_id, "limit": 100}, options=options)
-        return list(page.auto_paging_iter())
+        try:
+            page = self._call("list the refunds", self.client.v1.refunds.list,
+                              params={"charge": charge_id, "limit": 100}, options=options)
+            return list(self._call("list the refunds",
+                                   lambda: list(page.auto_paging_iter())))
+        except ProviderError as exc:
+            self._flag_if_unknown("charge", charge_id, exc)
+            raise
+
+    def _flag_if_unknown(self, what: str, object_id: str, exc: ProviderError) -> None:
+        """Raise a :class:`ProviderMismatch` (stored for staff, not retried forever)
+        when Stripe does not know the object (404, ``resource_missing``); otherwise
+        return, and the caller re-raises ``exc``."""
+        cause = exc.__cause__
+        if exc.code == "resource_missing" or getattr(cause, "http_status", None) == 404:
+            raise ProviderMismatch(
+                f"Stripe does not know {what} {object_id} ({exc}); nothing recorded. "
+                "Check the event in Stripe's dashboard.") from exc
 
     def _update_from_refund(self, refund: Any, event_id: str,
                             intent_id: str) -> ProviderUpdate | None:

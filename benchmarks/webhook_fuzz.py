@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--invoices", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--show", action="store_true",
+                        help="print the deliveries that were answered 500 or credited")
     parser.add_argument("--database-url",
                         default=os.environ.get("DATABASE_URL",
                                                "postgres://postgres@127.0.0.1:5432/carepay"))
@@ -74,7 +76,7 @@ def main() -> None:
         old_name = connection.settings_dict["NAME"]
         connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
-            sys.exit(run(args.n, args.invoices, random.Random(args.seed)))
+            sys.exit(run(args.n, args.invoices, random.Random(args.seed), show=args.show))
         finally:
             connection.close()
             connection.creation.destroy_test_db(old_name, verbosity=0)
@@ -179,22 +181,23 @@ def mutate(event: dict[str, Any], rng: random.Random) -> tuple[str, bool]:
 
 
 def well_formed_success(body: str) -> str | None:
-    """The PaymentIntent a delivery may credit: a success with an integer amount
-    (a judge independent of carepay's parser)."""
+    """The PaymentIntent a delivery may credit: a success with an id and an integer
+    amount (a judge independent of carepay's parser)."""
     try:
         event = json.loads(body)
         obj = event["data"]["object"]
-        received = obj["amount_received"]
+        # Without amount_received (localstripe's shape) the intent's amount is read.
+        received = obj["amount_received"] if "amount_received" in obj else obj["amount"]
         if event["type"] == "payment_intent.succeeded" and obj["status"] == "succeeded" \
                 and obj["currency"] == "gbp" and type(received) is int and received > 0 \
-                and isinstance(obj["id"], str):
+                and isinstance(obj["id"], str) and obj["id"]:
             return str(obj["id"])
     except (KeyError, TypeError, ValueError, RecursionError):
         pass
     return None
 
 
-def run(n: int, invoice_count: int, rng: random.Random) -> int:
+def run(n: int, invoice_count: int, rng: random.Random, *, show: bool = False) -> int:
     import requests
     import stripe
 
@@ -224,9 +227,13 @@ def run(n: int, invoice_count: int, rng: random.Random) -> int:
             if not (isinstance(event_id, str) and "\x00" not in event_id
                     and WebhookEvent.objects.filter(event_id=event_id[:255]).exists()):
                 errors_without_row += 1
+            if show:
+                print("500:", body[:400], "\n    ->", response.content[:300])
         credited_now = charges.count()
         if credited_now > credited_before and well_formed_success(body) is None:
             wrongly += 1
+            if show:
+                print("credited:", body[:600])
         credited_before = credited_now
     elapsed = time.perf_counter() - started
     over = [t for t in charges if t.amount != 80]

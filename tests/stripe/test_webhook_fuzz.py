@@ -134,8 +134,9 @@ def is_gbp(value: Any) -> bool:
 
 def credited(event_type: str, obj: Any, payment: Any) -> list[tuple[str, Decimal, str]]:
     """The ledger row a well-formed success for ``payment`` must make (else none)."""
-    # The object's status decides, whichever of the four handled types carries it.
-    if event_type not in TYPES[:4] or not isinstance(obj, dict):
+    # Only a payment_intent.succeeded event credits: another type showing a succeeded
+    # intent contradicts itself and is refused.
+    if event_type != "payment_intent.succeeded" or not isinstance(obj, dict):
         return []
     metadata = obj.get("metadata")
     if obj.get("status") != "succeeded" or obj.get("id") != payment.provider_reference \

@@ -86,6 +86,11 @@ REQUEST_OPTIONS = frozenset({"stripe_account"})
 _PAYABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
 
+#: The event each PaymentIntent status is reported by (for the statuses that move money).
+_EVENT_STATUS = {"succeeded": "payment_intent.succeeded",
+                 "processing": "payment_intent.processing",
+                 "canceled": "payment_intent.canceled"}
+
 _REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed",
                             # refund.updated's classic name, with the same refund object
                             "charge.refund.updated"})
@@ -337,10 +342,21 @@ class StripeBackend(BasePaymentBackend):
                            event_type: str = "") -> ProviderUpdate | None:
         """Normalize a PaymentIntent (from the API or an event) into an update."""
         intent = _plain(intent)
-        status = intent.get("status")
+        status = _text(intent, "status")
+        intent_id = _text(intent, "id")
+        if not intent_id:
+            raise InvalidProviderData(
+                "A PaymentIntent without an id: nothing is matched by metadata alone.")
+        if event_type and status in _EVENT_STATUS and \
+                _EVENT_STATUS[status] != event_type:
+            # An event's object is the intent as it was when the event happened, so a
+            # payment_failed event cannot show a succeeded intent: never credit it.
+            raise InvalidProviderData(
+                f"A {event_type[:60]} event whose PaymentIntent is {status} contradicts "
+                "itself.")
         common: dict[str, Any] = {
             "backend": self.alias,
-            "provider_reference": _text(intent, "id"),
+            "provider_reference": intent_id,
             "payment_public_id": _text(_mapping(intent, "metadata"), "carepay_payment",
                                        "metadata.carepay_payment"),
             "currency": _text(intent, "currency").upper(),
@@ -354,6 +370,10 @@ class StripeBackend(BasePaymentBackend):
             # Stripe reports amount_received; servers that do not (localstripe) are
             # read from the charge's captured amount. Only an int is read as money.
             field, received = "amount_received", intent.get("amount_received")
+            if received is None and "amount_received" in intent:
+                raise InvalidProviderData(
+                    "amount_received must be an integer on a succeeded PaymentIntent, "
+                    "got null.")
             if received is None and isinstance(charge, Mapping):
                 field, received = "latest_charge.amount_captured", charge.get("amount_captured")
                 if received is None or (type(received) is int and received == 0):
@@ -565,10 +585,13 @@ class StripeBackend(BasePaymentBackend):
 
     def _flag_if_unknown(self, what: str, object_id: str, exc: ProviderError) -> None:
         """Raise a :class:`ProviderMismatch` (stored for staff, not retried forever)
-        when Stripe does not know the object (404, ``resource_missing``); otherwise
+        when Stripe does not know the object or refuses to look it up; otherwise
         return, and the caller re-raises ``exc``."""
+        # A refused look-up (400, 404: an id Stripe does not have or cannot read) is
+        # answered the same on every retry.
         cause = exc.__cause__
-        if exc.code == "resource_missing" or getattr(cause, "http_status", None) == 404:
+        if exc.refused or exc.code == "resource_missing" \
+                or getattr(cause, "http_status", None) == 404:
             raise ProviderMismatch(
                 f"Stripe does not know {what} {object_id} ({exc}); nothing recorded. "
                 "Check the event in Stripe's dashboard.") from exc

@@ -88,7 +88,7 @@ class TestApprovalsQueue:
         second_row = page[page.index(f'id="payment-{second.public_id}"'):]
         second_row = second_row[:second_row.index("</tr>")]
         assert '<td class="amount">£30.00</td>' in second_row
-        assert "<td>£80.00</td>" in second_row  # the invoice's amount due
+        assert "<td>£80.00 due</td>" in second_row  # the invoice's amount due
         assert reverse("carepay:payment_proof", args=[first.public_id]) in page
         assert reverse("carepay:payment_proof", args=[second.public_id]) not in page
         assert "Bank transfer" in page

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django_carepay import services
 from django_carepay.backends import get_backend
 from django_carepay.backends.stripe import StripeBackend
-from django_carepay.models import Invoice, Payment, Transaction
+from django_carepay.models import Invoice, Payment, Transaction, WebhookEvent
 
 LAUNCHER = Path(__file__).with_name("localstripe_server.py")
 
@@ -285,3 +285,36 @@ def ledger(invoice: Invoice) -> list[tuple[str, Any, str | None]]:
     """The invoice's ledger rows as ``(kind, amount, provider_reference)``, oldest first."""
     return list(Transaction.objects.filter(invoice=invoice).order_by("pk")
                 .values_list("kind", "amount", "provider_reference"))
+
+
+# -- malformed deliveries (test_webhook_input, _timestamps, _fuzz_findings) ---------------
+
+@pytest.fixture
+def server_client() -> Client:
+    """A test client that answers 500 as a server does, instead of raising."""
+    return Client(raise_request_exception=False)
+
+
+@pytest.fixture
+def card_payment(invoice: Invoice) -> Payment:
+    """A pending card payment of the £80 invoice, its PaymentIntent at localstripe."""
+    return services.start_payment(invoice, backend=ALIAS)
+
+
+@pytest.fixture
+def paid_intent(localstripe: LocalStripe, card_payment: Payment) -> dict[str, Any]:
+    """``card_payment``'s PaymentIntent paid at localstripe, as a succeeded event shows
+    it (localstripe leaves out ``amount_received``; Stripe sends 8000)."""
+    localstripe.pay(card_payment.provider_reference)
+    return {**localstripe.get(f"payment_intents/{card_payment.provider_reference}"),
+            "amount_received": 8000}
+
+
+def assert_refused(response: Any, caplog: Any, reason: str) -> None:
+    """The delivery was refused with 400 and ``reason`` (answered and logged), and
+    nothing was stored."""
+    assert response.status_code == 400, response.content
+    assert reason in response.content.decode()
+    assert reason in caplog.text
+    assert not WebhookEvent.objects.exists()
+

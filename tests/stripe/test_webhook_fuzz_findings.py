@@ -7,38 +7,26 @@ and an event whose look-up Stripe refuses must not be retried forever.
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from django_carepay import services
 from django_carepay.models import WebhookEvent
-from tests.stripe.support import ALIAS, deliver, ledger, make_event
+from tests.stripe.support import assert_refused, deliver, ledger, make_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("card_backend")]
 
 
 @pytest.fixture
-def client():
-    return Client(raise_request_exception=False)
+def client(server_client):
+    return server_client
 
 
 @pytest.fixture
-def payment(invoice):
-    return services.start_payment(invoice, backend=ALIAS)
+def intent(paid_intent):
+    return paid_intent
 
 
 @pytest.fixture
-def intent(localstripe, payment):
-    """The payment's PaymentIntent, paid at localstripe, as a succeeded event shows it."""
-    localstripe.pay(payment.provider_reference)
-    return {**localstripe.get(f"payment_intents/{payment.provider_reference}"),
-            "amount_received": 8000}
-
-
-def refused(response, caplog, reason: str) -> None:
-    assert response.status_code == 400, response.content
-    assert reason in response.content.decode()
-    assert reason in caplog.text
-    assert not WebhookEvent.objects.exists()
+def payment(card_payment):
+    return card_payment
 
 
 @pytest.mark.parametrize("intent_id", [None, ""])
@@ -48,7 +36,7 @@ def test_a_success_without_the_intents_id_is_refused_not_matched_by_metadata(
 
     response = deliver(client, event)
 
-    refused(response, caplog, "PaymentIntent without an id")
+    assert_refused(response, caplog, "PaymentIntent without an id")
     assert ledger(invoice) == []
 
 
@@ -57,7 +45,7 @@ def test_an_amount_received_of_null_is_refused(client, intent, invoice, caplog):
 
     response = deliver(client, event)
 
-    refused(response, caplog, "amount_received must be an integer")
+    assert_refused(response, caplog, "amount_received must be an integer")
     assert ledger(invoice) == []
 
 
@@ -70,7 +58,7 @@ def test_an_event_whose_intent_contradicts_its_type_credits_nothing(
 
     response = deliver(client, event)
 
-    refused(response, caplog, "contradicts")
+    assert_refused(response, caplog, "contradicts")
     assert ledger(invoice) == []
 
 
@@ -99,5 +87,5 @@ def test_a_status_that_is_not_text_is_refused(client, intent, invoice, caplog, e
 
     response = deliver(client, event)
 
-    refused(response, caplog, "status must be a string")
+    assert_refused(response, caplog, "status must be a string")
     assert ledger(invoice) == []

@@ -12,34 +12,36 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from django_carepay import services
 from django_carepay.models import Invoice, Payment, WebhookEvent
 from tests import factories
-from tests.stripe.support import ALIAS, deliver, ledger, make_event, sign, webhook_url
+from tests.stripe.support import (
+    assert_refused,
+    deliver,
+    ledger,
+    make_event,
+    sign,
+    webhook_url,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("card_backend")]
 
 
 @pytest.fixture
-def client():
-    """A test client that answers 500 like a server, instead of raising."""
-    return Client(raise_request_exception=False)
+def client(server_client):
+    return server_client
 
 
 @pytest.fixture
-def payment(invoice):
-    """A pending card payment of the £80 invoice."""
-    return services.start_payment(invoice, backend=ALIAS)
+def payment(card_payment):
+    return card_payment
 
 
 @pytest.fixture
-def succeeded(localstripe, payment):
+def succeeded(paid_intent):
     """``payment_intent.succeeded`` for the payment, paid at localstripe (8000 pence)."""
-    localstripe.pay(payment.provider_reference)
-    intent = localstripe.get(f"payment_intents/{payment.provider_reference}")
-    return make_event("payment_intent.succeeded", {**intent, "amount_received": 8000})
+    return make_event("payment_intent.succeeded", paid_intent)
 
 
 def post_raw(client, body: str, **signing):
@@ -47,11 +49,7 @@ def post_raw(client, body: str, **signing):
                        HTTP_STRIPE_SIGNATURE=sign(body, **signing))
 
 
-def refused(response, caplog, reason: str) -> None:
-    assert response.status_code == 400, response.content
-    assert reason in response.content.decode()
-    assert reason in caplog.text
-    assert not WebhookEvent.objects.exists()
+refused = assert_refused
 
 
 class TestWhatPostgresCannotStore:

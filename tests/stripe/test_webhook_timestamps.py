@@ -5,31 +5,27 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.test import Client
 
-from django_carepay import services
 from django_carepay.models import Invoice, WebhookEvent
 from tests import factories
-from tests.stripe.support import ALIAS, deliver, make_event
+from tests.stripe.support import deliver, make_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("card_backend")]
 
 
 @pytest.fixture
-def client():
-    return Client(raise_request_exception=False)
+def client(server_client):
+    return server_client
 
 
 @pytest.fixture
-def payment(invoice):
-    return services.start_payment(invoice, backend=ALIAS)
+def payment(card_payment):
+    return card_payment
 
 
 @pytest.fixture
-def succeeded(localstripe, payment):
-    localstripe.pay(payment.provider_reference)
-    return make_event("payment_intent.succeeded",
-                      localstripe.get(f"payment_intents/{payment.provider_reference}"))
+def succeeded(paid_intent):
+    return make_event("payment_intent.succeeded", paid_intent)
 
 
 class TestSignatureTimestamps:

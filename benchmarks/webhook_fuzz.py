@@ -22,18 +22,16 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import random
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+from _django import add_database_url, card_backend_on_a_test_database, setup
+
 SECRET = "whsec_fuzz"
 JUNK: list[Any] = ["abc", "", "8000", True, False, 80.5, 1e308, [], {}, [1, 2], {"a": 1},
                    None, -1, 0, 2**63, "١٢٣", "\u0000", "x" * 300, "NaN"]
@@ -48,40 +46,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show", action="store_true",
                         help="print the deliveries that were answered 500 or credited")
-    parser.add_argument("--database-url",
-                        default=os.environ.get("DATABASE_URL",
-                                               "postgres://postgres@127.0.0.1:5432/carepay"))
+    add_database_url(parser)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-
-    import django
+    setup(args.database_url)
     from django.conf import settings
 
-    django.setup()
     from tests.stripe.support import start_localstripe, stop_localstripe
 
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.DEBUG = False
     proc, stripe_url = start_localstripe()
     try:
-        settings.CAREPAY = {**settings.CAREPAY, "BACKENDS": {"card": {
-            "BACKEND": "django_carepay.backends.stripe.StripeBackend",
-            "OPTIONS": {"secret_key": "sk_test_fuzz", "publishable_key": "pk_test_fuzz",
-                        "webhook_secret": SECRET, "api_base": stripe_url,
-                        "max_network_retries": 0},
-        }}}
-        settings.ALLOWED_HOSTS = ["*"]
-        settings.DEBUG = False
-        from django.db import connection
-
-        old_name = connection.settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            sys.exit(run(args.n, args.invoices, random.Random(args.seed), show=args.show))
-        finally:
-            connection.close()
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        with card_backend_on_a_test_database(
+                secret_key="sk_test_fuzz", publishable_key="pk_test_fuzz",
+                webhook_secret=SECRET, api_base=stripe_url, max_network_retries=0):
+            status = run(args.n, args.invoices, random.Random(args.seed), show=args.show)
     finally:
         stop_localstripe(proc)
+    sys.exit(status)
 
 
 def serve() -> str:

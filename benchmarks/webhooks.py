@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+from _django import add_database_url, card_backend_on_a_test_database, setup
+
 SECRET = "whsec_benchmark"
 
 
@@ -33,33 +30,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url",
-                        default=os.environ.get("DATABASE_URL",
-                                               "postgres://postgres@127.0.0.1:5432/carepay"))
+    add_database_url(parser)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.CAREPAY = {
-        **settings.CAREPAY,
-        "BACKENDS": {"card": {
-            "BACKEND": "django_carepay.backends.stripe.StripeBackend",
-            "OPTIONS": {"secret_key": "sk_test_bench", "publishable_key": "pk_test_bench",
-                        "webhook_secret": SECRET},
-        }},
-    }
-    from django.db import connection
-
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    setup(args.database_url)
+    with card_backend_on_a_test_database(secret_key="sk_test_bench",
+                                         publishable_key="pk_test_bench",
+                                         webhook_secret=SECRET):
         run(args.n, args.rounds)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def make_events(n: int) -> list[tuple[str, str]]:

@@ -48,6 +48,12 @@ class InvalidCurrency(InvalidInput, CarepayError, ValueError):
     default_field = "currency"
 
 
+class InvalidProof(InvalidInput, CarepayError, ValueError):
+    """A proof-of-payment upload is too large or not a PDF, PNG or JPEG."""
+
+    default_field = "proof"
+
+
 class InvalidState(CarepayError):
     """The invoice or payment is not in a state that allows what was asked."""
 

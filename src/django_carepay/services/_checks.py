@@ -109,3 +109,11 @@ def _require_editable(invoice: Invoice) -> None:
     """Refuse to change the lines of an invoice that is no longer a draft."""
     if not invoice.is_editable:
         raise InvalidState(f"{_describe(invoice)} is issued; its lines are frozen.")
+
+
+def _required_text(value: str | None, *, field: str, message: str) -> str:
+    """``value`` without surrounding blanks; refuse it when nothing is left."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(message, field=field, code="required")
+    return text

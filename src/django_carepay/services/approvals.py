@@ -15,7 +15,14 @@ from ..exceptions import AlreadyDecided, InvalidInput, InvalidState, PermissionR
 from ..models import Invoice, Payment
 from ..money import quantize
 from ..proofs import proof_extension
-from ._checks import _backend_that, _check_length, _describe, _lock_for_new_payment, _money
+from ._checks import (
+    _backend_that,
+    _check_length,
+    _describe,
+    _lock_for_new_payment,
+    _money,
+    _required_text,
+)
 from ._ledger import _apply_charge, _save_charge, _settle_if_paid
 from ._locks import _copy_state, _lock_payment
 from ._notify import _email_decision_after_commit, _email_staff_after_commit, _send
@@ -38,10 +45,8 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     once. Under the invoice's lock, so simultaneous submissions make one payment too.
     """
     be = _backend_that(backend, "requires_approval", "does not take submitted payments")
-    reference = (reference or "").strip()
-    if not reference:
-        raise InvalidInput("Enter the reference you quoted with your payment.",
-                           field="reference", code="required")
+    reference = _required_text(reference, field="reference",
+                               message="Enter the reference you quoted with your payment.")
     _check_length(Payment, "reference", reference)
     if paid_on is not None and paid_on > timezone.localdate():
         raise InvalidInput(f"The date paid ({paid_on:%d %b %Y}) is in the future.",
@@ -149,10 +154,8 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
 
 def reject_payment(payment: Payment, *, by: Any, notes: str) -> Payment:
     """Reject a submitted payment; the invoice stays payable and the payer may retry."""
-    reason = (notes or "").strip()
-    if not reason:
-        raise InvalidInput("Give a reason for the rejection; the payer is told it.",
-                           field="notes", code="required")
+    reason = _required_text(notes, field="notes",
+                            message="Give a reason for the rejection; the payer is told it.")
     with transaction.atomic():
         locked, invoice = _lock_payment(payment)
         _require_undecided(locked)

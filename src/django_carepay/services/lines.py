@@ -16,7 +16,7 @@ from django.db import transaction
 from ..exceptions import InvalidAmount, InvalidInput, InvalidState
 from ..models import Invoice, InvoiceLine
 from ..money import check_range, quantize, round_to_currency, to_decimal, validate_currency
-from ._checks import _check_length, _require_editable
+from ._checks import _check_length, _require_editable, _required_text
 from ._locks import _copy_state, _lock_invoice
 
 #: InvoiceLine.quantity holds 12 digits, 3 of them after the point.
@@ -27,10 +27,8 @@ def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
                  unit_price: object, tax_rate: object = 0, service_date: date | None = None,
                  provider_name: str = "", metadata: Mapping[str, Any] | None = None,
                  position: int = 0) -> InvoiceLine:
-    description = (description or "").strip()
-    if not description:
-        raise InvalidInput("A line needs a description, e.g. 'GP consultation'.",
-                           field="description", code="required")
+    description = _required_text(description, field="description",
+                                 message="A line needs a description, e.g. 'GP consultation'.")
     _check_length(InvoiceLine, "description", description)
     _check_length(InvoiceLine, "provider_name", provider_name or "")
     qty = to_decimal(quantity)
@@ -66,6 +64,12 @@ def _recompute_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
     invoice.total = check_range(subtotal + tax)
 
 
+def _save_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
+    """Recompute a locked draft's totals from ``lines`` and save only them."""
+    _recompute_totals(invoice, lines)
+    invoice.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+
+
 def add_line(invoice: Invoice, *, description: str, quantity: object = 1,
              unit_price: object, tax_rate: object = 0, service_date: date | None = None,
              provider_name: str = "", metadata: Mapping[str, Any] | None = None) -> InvoiceLine:
@@ -80,8 +84,7 @@ def add_line(invoice: Invoice, *, description: str, quantity: object = 1,
             metadata=metadata, position=len(existing),
         )
         line.save(force_insert=True)
-        _recompute_totals(locked, [*existing, line])
-        locked.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+        _save_totals(locked, [*existing, line])
     _copy_state(invoice, locked)
     return line
 
@@ -107,8 +110,7 @@ def update_line(line: InvoiceLine, **changes: Any) -> InvoiceLine:
         fresh = _line_values(locked, position=current.position, **values)
         fresh.pk = current.pk
         fresh.save(force_update=True)
-        _recompute_totals(locked, [fresh if x.pk == fresh.pk else x for x in lines])
-        locked.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+        _save_totals(locked, [fresh if x.pk == fresh.pk else x for x in lines])
     _copy_state(line, fresh)
     return fresh
 
@@ -119,8 +121,7 @@ def remove_line(line: InvoiceLine) -> None:
         locked = _lock_invoice(line.invoice_id)
         _require_editable(locked)
         InvoiceLine.objects.filter(pk=line.pk, invoice=locked).delete()
-        _recompute_totals(locked, locked.lines.all())
-        locked.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+        _save_totals(locked, locked.lines.all())
 
 
 def validate_line(*, currency: str, **values: Any) -> None:

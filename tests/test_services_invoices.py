@@ -159,7 +159,7 @@ class TestIssueInvoice:
         year = this_year()
         factories.make_invoice()
         new_year = datetime(year + 1, 1, 1, 9, 0, tzinfo=UTC)
-        monkeypatch.setattr(services.timezone, "now", lambda: new_year)
+        monkeypatch.setattr(timezone, "now", lambda: new_year)
 
         first_of_next_year = factories.make_invoice()
         second_of_next_year = factories.make_invoice()

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from django_carepay import services, signals
-from django_carepay.backends import UpdateKind
+from django_carepay.backends import UpdateKind, get_backend
 from django_carepay.models import Invoice, Payment, Transaction
 from tests import factories
 from tests.testapp.models import Appointment
@@ -233,7 +233,7 @@ class TestStartPayment:
 
     def test_the_payer_completes_it_through_the_provider(self, invoice):
         payment = factories.start_online(invoice)
-        backend = services.get_backend("online")
+        backend = get_backend("online")
         assert backend.sync(payment) is None  # not paid at the provider yet
 
         backend.confirm(payment)

@@ -12,6 +12,7 @@ from django_carepay.exceptions import (
     CarepayError,
     InvalidAmount,
     InvalidCurrency,
+    InvalidInput,
     InvalidState,
     UnknownBackend,
 )
@@ -153,3 +154,43 @@ class TestBackendsAndCurrencies:
         with nothing_changes(invoice), pytest.raises(
                 BackendNotAvailable, match=r"'terminal' \(Card terminal\) is not available .*EUR"):
             services.record_payment(invoice, backend="terminal", by=staff)
+
+
+class TestInputRefusalsNameTheirField:
+    """An input refusal is an InvalidInput (a ValueError too) whose ``field`` and
+    ``code`` say which input it is about, so a form or the API can show it there."""
+
+    def test_amount_and_currency_refusals_are_input_refusals(self):
+        assert issubclass(InvalidAmount, InvalidInput)
+        assert issubclass(InvalidCurrency, InvalidInput)
+        assert issubclass(InvalidInput, CarepayError)
+        assert issubclass(InvalidInput, ValueError)
+        assert InvalidAmount("x").field == "amount"
+        assert InvalidCurrency("x").field == "currency"
+        assert InvalidInput("x").field is None
+        assert InvalidInput("x").code == "invalid"
+
+    @pytest.mark.parametrize(("values", "field", "code"), [
+        ({"description": " ", "unit_price": "1"}, "description", "required"),
+        ({"description": "x" * 1000, "unit_price": "1"}, "description", "max_length"),
+        ({"description": "x", "unit_price": "1", "quantity": 0}, "quantity", "invalid"),
+        ({"description": "x", "unit_price": "1.001"}, "unit_price", "invalid"),
+        ({"description": "x", "unit_price": "1", "tax_rate": 101}, "tax_rate", "invalid"),
+    ])
+    def test_a_line(self, values, field, code):
+        with pytest.raises(InvalidInput) as refused:
+            services.validate_line(currency="GBP", **values)
+        assert (refused.value.field, refused.value.code) == (field, code)
+
+    def test_billing_details(self):
+        with pytest.raises(InvalidInput) as refused:
+            services.create_invoice(billing={"country": "Britain"})
+        assert (refused.value.field, refused.value.code) == ("billing_country", "invalid")
+        with pytest.raises(InvalidInput) as refused:
+            services.create_invoice(billing={"colour": "red"})
+        assert (refused.value.field, refused.value.code) == ("billing", "unknown")
+
+    def test_an_unknown_line_field(self, draft):
+        with pytest.raises(InvalidInput) as refused:
+            services.update_line(draft.lines.first(), colour="red")
+        assert (refused.value.field, refused.value.code) == (None, "unknown")

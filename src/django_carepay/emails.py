@@ -7,6 +7,7 @@ import logging
 from django.template.loader import render_to_string
 
 from .adapter import get_adapter
+from .links import payment_link
 
 logger = logging.getLogger("django_carepay")
 
@@ -14,7 +15,6 @@ logger = logging.getLogger("django_carepay")
 def send_invoice_email(invoice_pk: int) -> None:
     """E-mail an issued invoice to its billing address, with its payment link."""
     from .models import Invoice
-    from .services import payment_link
 
     invoice = Invoice.objects.get(pk=invoice_pk)
     if not invoice.billing_email:

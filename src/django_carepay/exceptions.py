@@ -16,12 +16,42 @@ class CarepayError(Exception):
     """The root of every error carepay raises for a request it refuses."""
 
 
-class InvalidAmount(CarepayError, ValueError):
+class InvalidInput(CarepayError, ValueError):
+    """A value the caller gave is refused (missing, too long, malformed, unknown).
+
+    ``field`` names the input it is about (``"reference"``, ``"billing_country"``;
+    ``None`` when no one field is to blame) and ``code`` says why in a word
+    (``"required"``, ``"max_length"``, ``"unknown"``, ``"invalid"``), so a form or the
+    API can put the message next to the field it concerns, as Django's
+    ``ValidationError`` does.
+    """
+
+    #: The input a refusal of this class is about when the raiser names none.
+    default_field: str | None = None
+
+    def __init__(self, message: str = "", *, field: str | None = None,
+                 code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field if field is not None else self.default_field
+        self.code = code
+
+
+class InvalidAmount(InvalidInput, CarepayError, ValueError):
     """An amount is zero, negative, too precise for its currency, or too large."""
 
+    default_field = "amount"
 
-class InvalidCurrency(CarepayError, ValueError):
+
+class InvalidCurrency(InvalidInput, CarepayError, ValueError):
     """A currency code is not ISO 4217, or does not match the invoice's."""
+
+    default_field = "currency"
+
+
+class InvalidProof(InvalidInput, CarepayError, ValueError):
+    """A proof-of-payment upload is too large or not a PDF, PNG or JPEG."""
+
+    default_field = "proof"
 
 
 class InvalidState(CarepayError):
@@ -82,9 +112,11 @@ class ProviderNotReady(ProviderError):
 
 
 class RefundReversed(ProviderMismatch):
-    """A refund failed at the provider. Unlike other mismatches it *is* recorded (a
-    ``refund_reversal`` in the ledger); it is raised so the delivery is flagged for
-    staff, who must repay the payer another way."""
+    """Deprecated, no longer raised: kept importable for code that catches it.
+
+    A refund that fails at the provider is recorded (a ``refund_reversal`` in the
+    ledger) and is a successful outcome, not a refusal: the services now return what
+    staff must be told instead of raising it, and flag the webhook delivery."""
 
 
 class InvalidLink(CarepayError):

@@ -9,7 +9,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from .conf import carepay_settings
-from .exceptions import CarepayError
+
+# InvalidProof lives with every other exception; still importable from here.
+from .exceptions import InvalidProof as InvalidProof
 
 if TYPE_CHECKING:
     from django.core.files import File
@@ -23,10 +25,6 @@ SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": ".png",
     b"\xff\xd8\xff": ".jpg",
 }
-
-
-class InvalidProof(CarepayError, ValueError):
-    """A proof-of-payment upload is too large or not a PDF, PNG or JPEG."""
 
 
 def human_size(n: int) -> str:

@@ -16,6 +16,7 @@ from django.test import Client
 
 from django_carepay import services, signals
 from django_carepay.models import Invoice, Transaction, WebhookEvent
+from django_carepay.services import webhooks
 from tests import factories
 from tests.stripe.support import ALIAS, deliver, make_event
 from tests.testapp.models import Appointment
@@ -59,7 +60,7 @@ def race(receive, event, *, second_waits_for_failed_row):
                 status=WebhookEvent.Status.FAILED).exists(), "the failed row")
 
     receive(signals.payment_succeeded, sender=Appointment, action=receiver)
-    original = services._store_failed_event
+    original = webhooks._store_failed_event
 
     def store_failed_late(event_row, exc):
         if not second_waits_for_failed_row:
@@ -67,12 +68,12 @@ def race(receive, event, *, second_waits_for_failed_row):
                 status=WebhookEvent.Status.PROCESSED).exists(), "the second to commit")
         original(event_row, exc)
 
-    services._store_failed_event = store_failed_late
+    webhooks._store_failed_event = store_failed_late
     try:
         outcomes = run_in_threads(2, lambda i: deliver(Client(raise_request_exception=False),
                                                        event))
     finally:
-        services._store_failed_event = original
+        webhooks._store_failed_event = original
     assert first_failed.is_set()
     assert errors(outcomes) == []
     return successes(outcomes)

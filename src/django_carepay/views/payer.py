@@ -21,27 +21,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
-from ..adapter import get_adapter
 from ..backends import available_backends, get_backend
 from ..backends.bank_transfer import BankTransferBackend
 from ..backends.dummy import DummyBackend
 from ..conf import carepay_settings
 from ..exceptions import CarepayError, InvalidLink, UnknownBackend
 from ..forms import TransferConfirmationForm
+
+# SESSION_KEY and can_view live in links; still importable from here.
+from ..links import SESSION_KEY as SESSION_KEY
+from ..links import can_view, grant_session, resolve_payment_link
 from ..models import Invoice, Payment
-
-SESSION_KEY = "carepay_invoice_grants"
-
-
-def _granted(request: HttpRequest, invoice: Invoice) -> bool:
-    return str(invoice.public_id) in request.session.get(SESSION_KEY, [])
-
-
-def can_view(request: HttpRequest, invoice: Invoice) -> bool:
-    """The adapter's rule, or a payment link opened in this session."""
-    if invoice.status == Invoice.Status.DRAFT:
-        return False
-    return get_adapter().can_view_invoice(request, invoice) or _granted(request, invoice)
 
 
 def get_invoice_for_payer(request: HttpRequest, public_id: object) -> Invoice:
@@ -74,11 +64,10 @@ def invoice_detail(request: HttpRequest, public_id: object) -> HttpResponse:
 def invoice_link(request: HttpRequest, token: str) -> HttpResponse:
     """A signed payment link: grant this session access to the invoice, then show it."""
     try:
-        invoice = services.resolve_payment_link(token)
+        invoice = resolve_payment_link(token)
     except InvalidLink as exc:
         return render(request, "carepay/link_invalid.html", {"error": str(exc)}, status=404)
-    grants = [g for g in request.session.get(SESSION_KEY, []) if g != str(invoice.public_id)]
-    request.session[SESSION_KEY] = [*grants[-19:], str(invoice.public_id)]
+    grant_session(request, invoice)
     return redirect("carepay:invoice_detail", public_id=invoice.public_id)
 
 

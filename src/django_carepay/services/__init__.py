@@ -1,0 +1,63 @@
+"""The only code that changes billing state, one module per capability.
+
+Every service runs in one database transaction, locks the rows it changes (invoice
+first, then payment: :mod:`._locks`), writes the ledger and the cached totals only
+through :mod:`._ledger`, applies the state machines' transitions, and sends carepay's
+signals inside that transaction after the new state is saved (:mod:`._notify`). A
+refusal raises a :class:`~django_carepay.exceptions.CarepayError` subclass whose
+message says what was wrong, and changes nothing.
+
+The public names are re-exported here, so ``from django_carepay import services;
+services.record_payment(...)`` works wherever the code lives:
+
+- :mod:`.invoices`: create, issue, void, write off, mark overdue;
+- :mod:`.lines`: a draft's lines;
+- :mod:`.payments`: record, start, cancel, clean up abandoned attempts;
+- :mod:`.approvals`: submitted transfers, approved or rejected by staff;
+- :mod:`.refunds`: handing money back;
+- :mod:`.provider`: what a provider reported;
+- :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
+- :mod:`django_carepay.links`: payment links (re-exported here as before).
+"""
+
+from __future__ import annotations
+
+# The ``X as X`` names are constants other code reads from here, as before; they are
+# not in ``__all__``.
+from ..links import PAYMENT_LINK_SALT as PAYMENT_LINK_SALT
+from ..links import payment_link, resolve_payment_link
+from .approvals import approve_payment, reject_payment, submit_transfer
+from .invoices import BILLING_FIELDS as BILLING_FIELDS
+from .invoices import create_invoice, issue_invoice, mark_overdue, void_invoice, write_off_invoice
+from .lines import MAX_QUANTITY as MAX_QUANTITY
+from .lines import add_line, remove_line, update_line, validate_line
+from .payments import CLOSED_AT_PROVIDER as CLOSED_AT_PROVIDER
+from .payments import cancel_abandoned_payments, cancel_payment, record_payment, start_payment
+from .provider import apply_provider_update
+from .refunds import REFUND_REFUSALS as REFUND_REFUSALS
+from .refunds import refund_payment
+from .webhooks import handle_webhook
+
+__all__ = [
+    "add_line",
+    "apply_provider_update",
+    "approve_payment",
+    "cancel_abandoned_payments",
+    "cancel_payment",
+    "create_invoice",
+    "handle_webhook",
+    "issue_invoice",
+    "mark_overdue",
+    "payment_link",
+    "record_payment",
+    "refund_payment",
+    "reject_payment",
+    "remove_line",
+    "resolve_payment_link",
+    "start_payment",
+    "submit_transfer",
+    "update_line",
+    "validate_line",
+    "void_invoice",
+    "write_off_invoice",
+]

@@ -1,0 +1,63 @@
+"""What the services do besides saving: send carepay's signals, and work on commit.
+
+Signals are sent inside the transaction, after the new state is saved, so a host's
+receiver changes its own rows atomically with ours. E-mails and provider calls that
+cannot be undone wait for the commit, and never turn a committed change into an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from .. import emails
+from ..backends import get_backend
+from ..models import Invoice, Payment
+
+logger = logging.getLogger("django_carepay")
+
+
+def _send(signal: Any, invoice: Invoice, **kwargs: Any) -> None:
+    signal.send(sender=invoice.subject_model, invoice=invoice, **kwargs)
+
+
+def _after_commit(func: Any, *args: Any) -> None:
+    """Run ``func(*args)`` once the transaction commits (e-mails). Robust: a failure
+    (a mail server outage) is logged, never raised, so it cannot turn a committed
+    change into an error page, nor reach the caller's clean-up code."""
+    def callback() -> None:
+        func(*args)
+
+    callback.__qualname__ = getattr(func, "__qualname__", "callback")
+    transaction.on_commit(callback, robust=True)
+
+
+def _cancel_at_provider_after_commit(payment: Payment) -> None:
+    """Best effort: a provider that refuses (it already took the money) is logged;
+    its webhook will record that money against this payment."""
+    alias = payment.backend
+
+    def cancel_at_provider() -> None:
+        try:
+            get_backend(alias).cancel(payment)
+        except Exception:  # the provider's answer cannot undo a committed cancel
+            logger.exception("Could not cancel payment %s at %s", payment.public_id, alias)
+
+    transaction.on_commit(cancel_at_provider)
+
+
+def _email_invoice_after_commit(invoice: Invoice) -> None:
+    """E-mail the issued ``invoice`` with its payment link once it is committed."""
+    _after_commit(emails.send_invoice_email, invoice.pk)
+
+
+def _email_staff_after_commit(payment: Payment) -> None:
+    """Tell staff ``payment`` awaits approval once it is committed."""
+    _after_commit(emails.send_transfer_submitted, payment.pk)
+
+
+def _email_decision_after_commit(payment: Payment) -> None:
+    """Tell the payer ``payment`` was approved or rejected once that is committed."""
+    _after_commit(emails.send_payment_decided, payment.pk)

@@ -1,0 +1,173 @@
+"""Payments that wait for staff: a payer submits a transfer, staff approve or reject it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from .. import signals
+from ..conf import carepay_settings
+from ..exceptions import AlreadyDecided, InvalidInput, InvalidState, PermissionRefused
+from ..models import Invoice, Payment
+from ..money import quantize
+from ..proofs import proof_extension
+from ._checks import (
+    _backend_that,
+    _check_length,
+    _describe,
+    _lock_for_new_payment,
+    _money,
+    _required_text,
+)
+from ._ledger import _apply_charge, _save_charge, _settle_if_paid
+from ._locks import _copy_state, _lock_payment
+from ._notify import _email_decision_after_commit, _email_staff_after_commit, _send
+from ._settlement import _announce_charge
+
+
+def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = None,
+                    reference: str, notes: str = "", by: Any = None,
+                    paid_on: date | None = None, proof: File | None = None,
+                    country: str | None = None) -> Payment:
+    """A payer reports an offline payment (bank transfer); it waits for staff approval.
+
+    ``proof`` (optional) is a PDF, PNG or JPEG no larger than
+    ``CAREPAY["MAX_PROOF_SIZE"]``, checked by its content; it is stored only when the
+    submission is, never left behind by a refusal. Staff are e-mailed on commit.
+
+    Submitting the same transfer again (same invoice, method, amount and reference)
+    while the first still awaits approval returns the first, unchanged: a double
+    click or a re-posted form reports one payment, stores one proof and tells staff
+    once. Under the invoice's lock, so simultaneous submissions make one payment too.
+    """
+    be = _backend_that(backend, "requires_approval", "does not take submitted payments")
+    reference = _required_text(reference, field="reference",
+                               message="Enter the reference you quoted with your payment.")
+    _check_length(Payment, "reference", reference)
+    if paid_on is not None and paid_on > timezone.localdate():
+        raise InvalidInput(f"The date paid ({paid_on:%d %b %Y}) is in the future.",
+                           field="paid_on", code="future")
+    extension = proof_extension(proof) if proof is not None else ""
+    stored = ""
+    payment = None
+    try:
+        with transaction.atomic():
+            locked, value = _lock_for_new_payment(invoice, be, amount, country)
+            already = locked.payments.filter(
+                backend=be.alias, status=Payment.Status.AWAITING_APPROVAL, amount=value,
+                currency=locked.currency, reference=reference,
+            ).order_by("pk").first()
+            if already is not None:
+                _copy_state(invoice, locked)
+                return already
+            payment = Payment(
+                invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
+                reference=reference, notes=notes, recorded_by=by, paid_on=paid_on,
+            )
+            payment._submit()
+            if proof is not None:
+                payment.proof.save(f"proof{extension}", proof, save=False)
+                stored = payment.proof.name
+            payment.save(force_insert=True)
+            _send(signals.payment_submitted, locked, payment=payment, by=by)
+            _email_staff_after_commit(payment)
+    except BaseException:
+        if stored and payment is not None:  # the row rolled back: drop its upload too
+            payment.proof.storage.delete(stored)
+        raise
+    _copy_state(invoice, locked)
+    return payment
+
+
+def _require_undecided(payment: Payment) -> None:
+    if payment.status == Payment.Status.AWAITING_APPROVAL:
+        return
+    if payment.decided_at:
+        verb = "approved" if payment.status in Payment.RECEIVED else "rejected"
+        who = payment.decided_by or "a deleted user"
+        raise AlreadyDecided(
+            f"This payment was already {verb} by {who} at "
+            f"{timezone.localtime(payment.decided_at):%Y-%m-%d %H:%M}."
+        )
+    raise InvalidState(
+        f"This payment is {payment.get_status_display().lower()}, not awaiting approval."
+    )
+
+
+def approve_payment(payment: Payment, *, by: Any, notes: str = "",
+                    amount: object | None = None,
+                    allow_overpayment: bool = False) -> Payment:
+    """Approve a submitted payment: the money is in, so it goes into the ledger.
+
+    ``amount`` corrects the amount actually received (defaults to the amount
+    submitted). Money that would take the invoice above its total (it was paid
+    another way meanwhile, or the corrected amount is more than is left to pay) is
+    refused with :class:`InvalidState` unless staff record the overpayment on purpose
+    with ``allow_overpayment=True``; the invoice is then listed as needing a refund.
+    """
+    with transaction.atomic():
+        locked, invoice = _lock_payment(payment)
+        _require_undecided(locked)
+        if carepay_settings.REQUIRE_DISTINCT_APPROVER:
+            if by is None:
+                raise PermissionRefused(
+                    "CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on: say who approves (by=…)."
+                )
+            if locked.recorded_by_id is not None and locked.recorded_by_id == by.pk:
+                raise PermissionRefused(
+                    "You submitted or recorded this payment; another member of staff must "
+                    "approve it (CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on)."
+                )
+        received = locked.amount if amount is None else quantize(amount, locked.currency)
+        excess = invoice.overpayment_if_received(received)
+        if excess > 0 and not allow_overpayment:
+            left = invoice.total - invoice.net_paid
+            if left <= 0:
+                what = (f"{_describe(invoice)} is already "
+                        f"{'paid' if invoice.status == Invoice.Status.PAID else 'settled'}"
+                        f"; approving this transfer of {_money(received, locked.currency)}")
+            else:
+                what = (f"{_describe(invoice)} has {_money(left, locked.currency)} left "
+                        f"to pay; approving {_money(received, locked.currency)}")
+            raise InvalidState(
+                f"{what} would overpay it by {_money(excess, locked.currency)}. Reject it "
+                "if the money did not arrive, or approve it with allow_overpayment=True to "
+                "record the overpayment (the invoice is then listed as needing a refund)."
+            )
+        now = timezone.now()
+        locked.decided_by = by
+        locked.decided_at = now
+        locked.decision_notes = notes
+        txn = _apply_charge(invoice, locked, received, by=by, note=notes)
+        settled = _settle_if_paid(invoice)
+        _save_charge(invoice, locked, txn)
+        _send(signals.payment_approved, invoice, payment=locked, transaction=txn, by=by)
+        _announce_charge(invoice, locked, txn, by=by, settled=settled)
+        _email_decision_after_commit(locked)
+    _copy_state(payment, locked)
+    return locked
+
+
+def reject_payment(payment: Payment, *, by: Any, notes: str) -> Payment:
+    """Reject a submitted payment; the invoice stays payable and the payer may retry."""
+    reason = _required_text(notes, field="notes",
+                            message="Give a reason for the rejection; the payer is told it.")
+    with transaction.atomic():
+        locked, invoice = _lock_payment(payment)
+        _require_undecided(locked)
+        locked._fail()
+        locked.decided_by = by
+        locked.decided_at = timezone.now()
+        locked.decision_notes = reason
+        locked.failure_code = "rejected"
+        locked.failure_message = reason
+        locked.save()
+        _send(signals.payment_rejected, invoice, payment=locked, by=by, reason=reason)
+        _send(signals.payment_failed, invoice, payment=locked, by=by)
+        _email_decision_after_commit(locked)
+    _copy_state(payment, locked)
+    return locked

@@ -1,0 +1,189 @@
+"""An invoice's life: create a draft, issue it, void it, write it off, mark it overdue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from .. import signals
+from ..adapter import get_adapter
+from ..conf import carepay_settings
+from ..exceptions import InvalidAmount, InvalidInput, InvalidState
+from ..models import Invoice, InvoiceLine, InvoiceSequence, Payment
+from ..money import normalize, validate_currency
+from ._checks import _check_length, _describe, _transition
+from ._locks import _copy_state, _lock_invoice
+from ._notify import _email_invoice_after_commit, _send
+from ._settlement import _cancel_locked
+from .lines import _line_values, _recompute_totals
+
+BILLING_FIELDS = ("name", "email", "address", "country", "tax_id")
+
+
+def _check_billing(billing: Mapping[str, str]) -> None:
+    country = (billing.get("country") or "").strip()
+    if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise InvalidInput(
+            f"Billing country {country!r} is not an ISO 3166 code; use two letters, "
+            "e.g. 'GB'.", field="billing_country",
+        )
+    for name in ("name", "email", "tax_id"):
+        _check_length(Invoice, f"billing_{name}", (billing.get(name) or "").strip())
+
+
+def create_invoice(*, customer: Any = None, subject: models.Model | None = None,
+                   currency: str | None = None, lines: Iterable[Mapping[str, Any]] = (),
+                   due_date: date | None = None, billing: Mapping[str, str] | None = None,
+                   metadata: Mapping[str, Any] | None = None, notes: str = "") -> Invoice:
+    """Create a draft invoice, optionally for a host object (``subject``) with lines.
+
+    ``lines`` holds dicts of :func:`add_line`'s keyword arguments; ``billing`` may give
+    ``name``, ``email``, ``address``, ``country`` and ``tax_id`` (blanks are filled from
+    the adapter when the invoice is issued).
+    """
+    code = validate_currency(currency or carepay_settings.DEFAULT_CURRENCY)
+    billing = dict(billing or {})
+    unknown = sorted(set(billing) - set(BILLING_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown billing field(s) {', '.join(unknown)}; use {', '.join(BILLING_FIELDS)}.",
+            field="billing", code="unknown",
+        )
+    if subject is not None and subject.pk is None:
+        raise InvalidInput("The subject must be saved before it can be invoiced.",
+                           field="subject", code="unsaved")
+    _check_billing(billing)
+    with transaction.atomic():
+        invoice = Invoice(
+            currency=code, customer=customer, due_date=due_date,
+            metadata=dict(metadata or {}), notes=notes,
+            **{f"billing_{k}": (v or "").strip() for k, v in billing.items()},
+        )
+        if invoice.billing_country:
+            invoice.billing_country = invoice.billing_country.upper()
+        if subject is not None:
+            invoice.subject_content_type = ContentType.objects.get_for_model(subject)
+            invoice.subject_object_id = str(subject.pk)
+        line_objs = [
+            _line_values(invoice, position=i, **dict(spec)) for i, spec in enumerate(lines)
+        ]
+        _recompute_totals(invoice, line_objs)
+        invoice.save(force_insert=True)
+        if line_objs:
+            InvoiceLine.objects.bulk_create(line_objs)
+    return invoice
+
+
+def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False) -> Invoice:
+    """Issue a draft: give it the next number of its series, freeze its lines and
+    billing snapshot, set its due date, and open it for payment."""
+    adapter = get_adapter()
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        if locked.status != Invoice.Status.DRAFT:
+            raise InvalidState(
+                f"{_describe(locked)} is {locked.get_status_display().lower()}; only drafts "
+                "can be issued."
+            )
+        lines = list(locked.lines.all())
+        if not lines:
+            raise InvalidState(f"{_describe(locked)} has no lines; add one before issuing.")
+        _recompute_totals(locked, lines)
+        if locked.total <= 0:
+            raise InvalidAmount(
+                f"{_describe(locked)} totals {locked.total}; an invoice must be for more than 0."
+            )
+        for field, value in adapter.billing_details(locked).items():
+            if not getattr(locked, field, None) and value:
+                setattr(locked, field, value)
+        try:
+            _check_billing({name: getattr(locked, f"billing_{name}") for name in BILLING_FIELDS})
+        except InvalidInput as exc:
+            raise InvalidInput(f"{exc} (billing details from {type(adapter).__name__})",
+                               field=exc.field, code=exc.code) from None
+        now = timezone.now()
+        today = timezone.localdate(now)
+        if locked.due_date is None:
+            locked.due_date = today + timedelta(days=carepay_settings.PAYMENT_TERMS_DAYS)
+        prefix = adapter.invoice_number_prefix(locked)
+        seq = InvoiceSequence.next_value(prefix, today.year)
+        locked.number = adapter.format_invoice_number(
+            locked, prefix=prefix, year=today.year, seq=seq
+        )
+        locked.issued_at = now
+        locked._issue()
+        locked.save()
+        _send(signals.invoice_issued, locked, by=by)
+        if send_email:
+            _email_invoice_after_commit(locked)
+    _copy_state(invoice, locked)
+    return locked
+
+
+def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoice:
+    """Void an invoice that has received no money (its payments in flight are cancelled)."""
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        if locked.net_paid > 0:
+            raise InvalidState(
+                f"{_describe(locked)} has received "
+                f"{normalize(locked.net_paid, locked.currency)} {locked.currency} "
+                "that was not refunded; refund the payments first, or write the invoice off."
+            )
+        in_flight = list(locked.payments.filter(status__in=Payment.IN_FLIGHT))
+        waiting = [p for p in in_flight if p.status != Payment.Status.PENDING]
+        if waiting:
+            raise InvalidState(
+                f"{_describe(locked)} has {len(waiting)} payment(s) processing or awaiting "
+                "approval; decide them before voiding."
+            )
+        _transition(locked, "_void", f"{_describe(locked)} is "
+                    f"{locked.get_status_display().lower()} and cannot be voided.")
+        locked.closed_at = timezone.now()
+        locked.close_reason = reason
+        locked.save()
+        for payment in in_flight:
+            _cancel_locked(payment)
+        _send(signals.invoice_voided, locked, by=by, reason=reason)
+    _copy_state(invoice, locked)
+    return locked
+
+
+def write_off_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoice:
+    """Mark an open or overdue invoice as uncollectible (money received is kept)."""
+    with transaction.atomic():
+        locked = _lock_invoice(invoice)
+        _transition(locked, "_write_off", f"{_describe(locked)} is "
+                    f"{locked.get_status_display().lower()}; only open or overdue invoices "
+                    "can be written off.")
+        locked.closed_at = timezone.now()
+        locked.close_reason = reason
+        locked.save()
+    _copy_state(invoice, locked)
+    return locked
+
+
+def mark_overdue(*, today: date | None = None) -> int:
+    """Move open invoices past their due date to overdue; return how many moved.
+
+    Idempotent and safe to run from several cron jobs at once: each invoice is
+    re-checked under its lock, so it moves (and ``invoice_overdue`` fires) once.
+    """
+    today = today or timezone.localdate()
+    moved = 0
+    for pk in Invoice.objects.overdue_candidates(today).values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = _lock_invoice(pk)
+            if locked.status != Invoice.Status.OPEN or not locked.due_date \
+                    or locked.due_date >= today:
+                continue
+            locked._mark_overdue()
+            locked.save(update_fields=["status", "updated_at"])
+            _send(signals.invoice_overdue, locked)
+            moved += 1
+    return moved

@@ -1,0 +1,250 @@
+"""What a provider reported (webhook or return page), applied to our records.
+
+Facts arrive in any order and any number of times; each kind of update has one
+handler (``_on_<kind>``). A handler returns what staff must be told about an update
+it did record (a refund that failed and came back), or ``None``; what cannot be
+recorded raises :class:`ProviderMismatch` (flagged for staff) or
+:class:`ProviderNotReady` (the provider delivers it again).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+
+from .. import signals
+from ..backends import ProviderUpdate, UpdateKind
+from ..exceptions import InvalidAmount, ProviderMismatch, ProviderNotReady
+from ..models import Invoice, Payment, Transaction, WebhookEvent
+from ..money import normalize, quantize
+from ._ledger import (
+    _already_in_ledger,
+    _apply_charge,
+    _apply_refund,
+    _reverse_refund,
+    _save_charge,
+    _save_refund,
+    _settle_if_paid,
+)
+from ._locks import _lock_matching_payment
+from ._notify import _send
+from ._settlement import _announce_charge, _announce_money
+
+logger = logging.getLogger("django_carepay")
+
+
+def apply_provider_update(update: ProviderUpdate) -> Payment | None:
+    """Apply what a provider reported (webhook or return page) to our records.
+
+    Returns the payment, or ``None`` when the update matches no payment (the caller
+    stores and flags it). Facts arrive in any order and any number of times: money
+    confirmed is recorded once (keyed by the provider's charge or refund id), even
+    for a payment we had marked failed; a late failure never undoes a success; an
+    update no transition allows is logged and ignored. Money in another currency than
+    the payment's raises :class:`ProviderMismatch` and is not credited.
+    """
+    with transaction.atomic():
+        payment, _ = _lock_update_target(update)
+        if payment is None:
+            return None
+        attention = _apply_update(update, payment)
+        if attention:  # recorded; tell the logs, not the caller
+            logger.error("%s", attention)
+        return payment
+
+
+def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None = None
+                        ) -> tuple[Payment | None, WebhookEvent | None]:
+    """Lock and read the payment ``update`` is about, with its invoice (one query).
+
+    With ``event`` = ``(backend, event_id)`` the same query also reports whether that
+    webhook event is already stored (as a :class:`WebhookEvent` holding only its
+    status), so a duplicate delivery costs no extra query. Returns ``(None, None)``
+    when the update matches no payment.
+    """
+    # The provider's id of the payment is what it reports; our own id (from the
+    # metadata we sent) is the fallback for a payment whose id was never stored (the
+    # provider's answer to start() was lost). The fallback never takes a payment that
+    # has another provider id, and an exact provider id wins over it.
+    try:
+        public_id = uuid.UUID(str(update.payment_public_id)) \
+            if update.payment_public_id else None
+    except ValueError:
+        public_id = None
+    ordering: tuple[Any, ...] = ("pk",)
+    if update.provider_reference:
+        match = models.Q(provider_reference=update.provider_reference)
+        if public_id is not None:
+            match |= models.Q(public_id=public_id, provider_reference="")
+            # One query still: the exact match first, if both exist.
+            ordering = (models.Case(models.When(provider_reference="", then=1),
+                                    default=0, output_field=models.IntegerField()), "pk")
+    elif public_id is not None:
+        match = models.Q(public_id=public_id)
+    else:
+        return None, None
+    payment = _lock_matching_payment(match, backend=update.backend, ordering=ordering,
+                                     event=event)
+    if payment is None:
+        logger.warning("%s: %s update for %s matches no payment", update.backend,
+                       update.kind, update.provider_reference or update.payment_public_id)
+        return None, None
+    stored_event = None
+    if event is not None and payment.event_status is not None:  # type: ignore[attr-defined]
+        stored_event = WebhookEvent(backend=event[0], event_id=event[1],
+                                    status=payment.event_status)  # type: ignore[attr-defined]
+    return payment, stored_event
+
+
+def _apply_update(update: ProviderUpdate, payment: Payment) -> str | None:
+    """Apply ``update`` to ``payment`` (its invoice locked by the caller); return what
+    staff must be told about it, if anything (see :func:`_on_refund_failed`)."""
+    if update.provider_reference and payment.provider_reference \
+            and payment.provider_reference != update.provider_reference:
+        raise ProviderMismatch(
+            f"{update.backend} reported {update.kind} for {update.provider_reference}, but "
+            f"payment {payment.public_id} belongs to {payment.provider_reference}."
+        )
+    if update.currency and update.currency.upper() != payment.currency:
+        raise ProviderMismatch(
+            f"{update.backend} reported {update.kind} in {update.currency.upper()} for a "
+            f"{payment.currency} payment; not credited."
+        )
+    if update.provider_reference and not payment.provider_reference:
+        # Matched by our own id in the provider's metadata: remember the provider's id.
+        payment.provider_reference = update.provider_reference
+        payment.save(update_fields=["provider_reference", "updated_at"])
+    return _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
+
+
+def _provider_amount(update: ProviderUpdate, payment: Payment) -> Decimal:
+    """The amount ``update`` reports, exactly as the ledger will hold it; an amount it
+    cannot hold exactly (finer than the currency's minor unit, as under a provider's
+    own minor-unit rules, or too large) is a mismatch for staff, never rounded and
+    never a failure the provider would retry forever."""
+    try:
+        return quantize(update.amount, payment.currency)
+    except InvalidAmount as exc:
+        raise ProviderMismatch(
+            f"{update.backend} reported {update.kind} of {update.amount} "
+            f"{payment.currency} for payment {payment.public_id}, which the ledger cannot "
+            f"hold exactly ({exc}); not credited."
+        ) from None
+
+
+def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if update.amount is None or update.amount <= 0:
+        raise ProviderMismatch(f"{update.backend} reported success without an amount received.")
+    ref = update.transaction_reference or update.provider_reference
+    # A payment with nothing received yet cannot have this charge in the ledger (a
+    # charge belongs to one payment), so the look-up is only needed for repeats.
+    if payment.amount_received > 0 and _already_in_ledger(payment.backend, ref):
+        return
+    amount = _provider_amount(update, payment)
+    txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
+                        note=update.event_id)
+    settled = _settle_if_paid(invoice)
+    _save_charge(invoice, payment, txn)
+    _announce_charge(invoice, payment, txn, by=None, settled=settled)
+
+
+def _on_processing(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if payment.status == Payment.Status.PENDING:
+        payment._mark_processing()
+        payment.save(update_fields=["status", "updated_at"])
+
+
+def _on_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+        logger.info("Ignoring late failure for payment %s (%s)", payment.public_id,
+                    payment.status)
+        return
+    payment._fail()
+    payment.failure_code = update.failure_code[:100]
+    payment.failure_message = update.failure_message
+    payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
+    _send(signals.payment_failed, invoice, payment=payment, by=None)
+
+
+def _on_cancelled(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if payment.status in (Payment.Status.PENDING, Payment.Status.PROCESSING):
+        payment._cancel()
+        payment.save(update_fields=["status", "updated_at"])
+
+
+def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+    if update.amount is None or update.amount <= 0:
+        raise ProviderMismatch(f"{update.backend} reported a refund without an amount.")
+    if not update.transaction_reference:
+        raise ProviderMismatch(f"{update.backend} reported a refund without its id.")
+    if _already_in_ledger(payment.backend, update.transaction_reference):
+        return
+    if payment.status not in Payment.RECEIVED:
+        # The refund overtook the news of its charge: refuse for now, so the provider
+        # delivers it again once the charge is recorded (never drop it).
+        raise ProviderNotReady(
+            f"{update.backend} reported refund {update.transaction_reference} before the "
+            f"payment {payment.provider_reference} was recorded as paid; retry later."
+        )
+    amount = _provider_amount(update, payment)
+    if amount > payment.refundable_amount:
+        raise ProviderMismatch(
+            f"{update.backend} reported a refund of {amount} {payment.currency}, more than "
+            f"the {payment.refundable_amount} recorded as refundable."
+        )
+    txn = _apply_refund(invoice, payment, amount, by=None,
+                        provider_reference=update.transaction_reference, note=update.event_id)
+    _save_refund(invoice, payment, txn)
+    _send(signals.payment_refunded, invoice, payment=payment, transaction=txn, by=None)
+
+
+def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice
+                      ) -> str | None:
+    """A refund the provider had accepted failed: the money is back with us.
+
+    The ledger keeps the refund and adds a ``refund_reversal`` of the same amount
+    (once: keyed ``<refund id>:reversal``), the payment and invoice totals go back, and
+    the returned message (``None`` when there was nothing to record) flags the
+    delivery so staff hand the money back another way. It is an outcome, not a
+    refusal, so it is returned, never raised (``RefundReversed`` is no longer used).
+    """
+    refund = Transaction.objects.filter(
+        backend=payment.backend, provider_reference=update.transaction_reference,
+        kind=Transaction.Kind.REFUND,
+    ).first()
+    if refund is None:
+        return None  # never recorded as refunded, so there is nothing to correct
+    reversal_ref = f"{update.transaction_reference}:reversal"
+    if _already_in_ledger(payment.backend, reversal_ref):
+        return None
+    txn = _reverse_refund(invoice, payment, refund, provider_reference=reversal_ref,
+                          note=f"{update.event_id} {update.failure_message}".strip())
+    # The money back may now cover an invoice that was still open.
+    settled = _settle_if_paid(invoice)
+    _save_refund(invoice, payment, txn)
+    _announce_money(invoice, payment, txn, settled=settled, by=None,
+                    signal=signals.payment_refund_reversed,
+                    details={"reason": update.failure_message})
+    amount = normalize(refund.amount, payment.currency)
+    return (
+        f"Refund {update.transaction_reference} of {amount} {payment.currency} failed at "
+        f"{update.backend}"
+        + (f" ({update.failure_message})" if update.failure_message else "")
+        + "; the money is back with us and the payer still has to be repaid."
+    )
+
+
+#: One handler per kind of update; each returns what staff must be told, or None.
+_UPDATE_HANDLERS: dict[str, Callable[[ProviderUpdate, Payment, Invoice], str | None]] = {
+    UpdateKind.SUCCEEDED: _on_succeeded,
+    UpdateKind.PROCESSING: _on_processing,
+    UpdateKind.FAILED: _on_failed,
+    UpdateKind.CANCELLED: _on_cancelled,
+    UpdateKind.REFUNDED: _on_refunded,
+    UpdateKind.REFUND_FAILED: _on_refund_failed,
+}

@@ -1,0 +1,157 @@
+"""Handing money back: ask the provider, then record the refund it made."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from .. import signals
+from ..backends import BasePaymentBackend, get_backend
+from ..exceptions import BackendNotAvailable, InvalidAmount, InvalidState, ProviderError
+from ..models import Payment, Transaction
+from ..money import quantize, round_to_currency
+from ._checks import _backend_or_none
+from ._ledger import _already_in_ledger, _apply_refund, _save_refund
+from ._locks import _copy_state, _lock_payment, _with_lock_timeout
+from ._notify import _send
+
+logger = logging.getLogger("django_carepay")
+
+
+#: Payment.metadata key: how many refund requests the provider refused.
+REFUND_REFUSALS = "refund_refusals"
+
+
+def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = None,
+                   reason: str = "") -> Transaction:
+    """Hand money back: the whole refundable amount by default, or part of it.
+
+    The provider is asked first (with an idempotency key derived from the payment
+    and what it has refunded so far, so a retried call never refunds twice); the
+    ledger ``refund`` row is written only once the provider has accepted, for the
+    amount the provider says it refunded (a difference from what was asked is logged
+    and noted on the ledger row; another currency is refused and logged).
+
+    A refusal by the provider is counted on the payment (``metadata["refund_refusals"]``,
+    the only change a refusal makes), so the next attempt sends a new key: Stripe
+    replays a refused request's answer for 24 hours. A lost answer is not counted,
+    so its retry sends the same key and cannot refund twice.
+    """
+    try:
+        return _refund_payment(payment, amount=amount, by=by, reason=reason)
+    except ProviderError as exc:
+        if exc.refused:
+            with transaction.atomic():
+                locked, _invoice = _lock_payment(payment)
+                count = int((locked.metadata or {}).get(REFUND_REFUSALS, 0)) + 1
+                locked.metadata = {**(locked.metadata or {}), REFUND_REFUSALS: count}
+                locked.save(update_fields=["metadata", "updated_at"])
+        raise
+
+
+def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
+                    reason: str) -> Transaction:
+    with transaction.atomic():
+        locked, invoice = _with_lock_timeout(_backend_or_none(payment.backend),
+                                             _lock_payment, payment)
+        be = get_backend(locked.backend)
+        refundable = locked.refundable_amount
+        if refundable <= 0:
+            raise InvalidState(
+                f"This payment is {locked.get_status_display().lower()}; there is nothing "
+                "to refund."
+            )
+        if not be.supports_refunds:
+            raise BackendNotAvailable(f"Payment method {be.alias!r} cannot refund.")
+        value = refundable if amount is None else quantize(amount, locked.currency)
+        if value > refundable:
+            raise InvalidAmount(
+                f"{value} {locked.currency} is more than the {refundable} {locked.currency} "
+                "that can still be refunded on this payment."
+            )
+        if value < refundable and not be.supports_partial_refunds:
+            raise InvalidAmount(
+                f"Payment method {be.alias!r} can only refund the full {refundable}."
+            )
+        # One key per refund attempt: the refund movements recorded for this payment so
+        # far, and the amount. A retry after a lost answer (nothing recorded since) is
+        # the same refund at the provider, never a second one; after a refund is
+        # recorded or reversed the next one gets a new key (a reused key would replay
+        # the old, failed refund and repay nobody).
+        attempt = locked.transactions.filter(
+            kind__in=(Transaction.Kind.REFUND, Transaction.Kind.REFUND_REVERSAL)).count()
+        # The amount too: asking for another amount after a refusal is another request.
+        key = f"carepay-refund-{locked.idempotency_key}-{attempt}-{value}"
+        # And the refusals so far: a refused request's answer is replayed for its key.
+        refusals = int((locked.metadata or {}).get(REFUND_REFUSALS, 0))
+        if refusals:
+            key = f"{key}-r{refusals}"
+        result = be.refund(locked, value, idempotency_key=key)
+        if result.status == "failed":
+            raise ProviderError(
+                f"The refund was refused: {result.failure_message or 'no reason given'}.",
+                backend=be.alias, refused=True,
+            )
+        discrepancy = _check_refund_answer(be, locked, value, result, refundable)
+        if discrepancy:
+            reason = f"{reason} [{discrepancy}]".strip()
+        if result.provider_reference and _already_in_ledger(be.alias, result.provider_reference):
+            raise ProviderError(
+                f"{be.alias} answered with refund {result.provider_reference}, which is "
+                "already recorded; nothing was refunded again. Check the payment with the "
+                "provider.", backend=be.alias,
+            )
+        txn = _apply_refund(invoice, locked, result.amount, by=by,
+                            provider_reference=result.provider_reference, note=reason)
+        _save_refund(invoice, locked, txn)
+        if result.provider_reference:
+            # The provider has moved the money: a fact the ledger keeps whatever the
+            # host's receivers do. They run in one savepoint; if one raises, their writes
+            # for this refund roll back and the error is logged, not raised (raising
+            # would let an enclosing transaction undo the record of a real refund).
+            try:
+                with transaction.atomic():
+                    _send(signals.payment_refunded, invoice, payment=locked, transaction=txn,
+                          by=by)
+            except Exception:
+                logger.exception("A payment_refunded receiver failed after refund %s; the "
+                                 "refund is recorded, the receiver's changes are not",
+                                 result.provider_reference)
+        else:
+            _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
+    _copy_state(payment, locked)
+    return txn
+
+
+def _check_refund_answer(be: BasePaymentBackend, payment: Payment, asked: Decimal,
+                         result: Any, refundable: Decimal) -> str:
+    """Compare the provider's refund answer with what was asked.
+
+    The ledger records the money that moved, which is what the provider reports: an
+    amount other than asked is recorded as reported, logged and noted on the ledger
+    row for staff (returned here). What cannot be recorded truthfully (another
+    currency, nothing, more than was refundable) is refused and logged; the refund
+    then stands at the provider and staff must reconcile it.
+    """
+    ref = result.provider_reference or "(no id)"
+    currency = (result.currency or "").upper()
+    if currency != payment.currency:
+        message = (f"{be.alias} answered refund {ref} in {currency} for a "
+                   f"{payment.currency} payment; nothing was recorded. Check payment "
+                   f"{payment.public_id} with the provider.")
+    elif result.amount is None or result.amount <= 0 or result.amount > refundable:
+        message = (f"{be.alias} answered refund {ref} of {result.amount} {currency} "
+                   f"when {asked} was asked and {refundable} was refundable; nothing was "
+                   f"recorded. Check payment {payment.public_id} with the provider.")
+    elif result.amount != asked:
+        note = (f"DISCREPANCY: asked {asked} {payment.currency}, {be.alias} refunded "
+                f"{round_to_currency(result.amount, payment.currency)} {currency}")
+        logger.error("Refund %s of payment %s: %s", ref, payment.public_id, note)
+        return note
+    else:
+        return ""
+    logger.error("%s", message)
+    raise ProviderError(message, backend=be.alias)

@@ -1,0 +1,194 @@
+"""A verified webhook delivery, stored and applied exactly once.
+
+The backend has verified and parsed the delivery; here it is stored as a
+:class:`~django_carepay.models.WebhookEvent` in the same transaction as its effects,
+retried when a concurrent delivery races it, and stored as ``failed`` when it raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..backends import BasePaymentBackend, ProviderUpdate, UpdateKind
+from ..exceptions import (
+    InvalidAmount,
+    InvalidCurrency,
+    InvalidProviderData,
+    ProviderMismatch,
+    ProviderNotReady,
+)
+from ..models import Payment, WebhookEvent
+from .provider import _apply_update, _lock_update_target
+
+
+def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: str,
+                   payload: Mapping[str, Any], updates: Iterable[ProviderUpdate],
+                   headers: Mapping[str, str] | None = None) -> tuple[WebhookEvent, bool]:
+    """Store one *verified* delivery and apply it exactly once.
+
+    Returns ``(event, duplicate)``; for a duplicate the event carries only its status.
+    The event row is written in the same transaction
+    as the effects, so it exists as ``processed`` only if they committed; a delivery
+    whose processing raised (anything, an ``IntegrityError`` in a host receiver too)
+    is stored as ``failed`` (outside the rolled-back transaction) and the exception
+    propagates, so the provider retries. Whether the
+    event was seen before is read by the same query that takes the invoice lock, so a
+    duplicate costs BEGIN, that query and COMMIT. Only a ``processed`` or ``ignored``
+    row makes a delivery a duplicate; a ``failed`` one is processed again. When the
+    event row turns out to have been stored meanwhile by a concurrent delivery (that
+    query's snapshot predates the lock), the whole transaction is rolled back and run
+    again, so this delivery's effects are never discarded under a 200. Updates that
+    match no payment of ours, or that cannot be credited (:class:`ProviderMismatch`),
+    are stored with ``needs_attention`` for staff, never guessed at.
+    """
+    event = WebhookEvent(backend=backend.alias, event_id=event_id, type=event_type[:100],
+                         payload=dict(payload), headers=dict(headers or {}))
+    try:
+        problems: list[str] = []
+        if isinstance(updates, list | tuple):
+            updates = list(updates)
+        else:
+            # Updates the backend resolves by asking its provider (Stripe's refund
+            # events): a duplicate asks nothing, and when the provider cannot be
+            # reached the delivery is stored as failed (below) so staff see it.
+            seen = WebhookEvent.objects.filter(backend=backend.alias, event_id=event_id) \
+                .values_list("status", flat=True).first()
+            if seen in _SETTLED_EVENTS:
+                return WebhookEvent(backend=backend.alias, event_id=event_id,
+                                    status=seen), True
+            try:
+                updates = list(updates)
+            except (ProviderMismatch, InvalidAmount, InvalidCurrency,
+                    InvalidProviderData) as exc:
+                # A refund the provider does not know, one whose answer or snapshot is
+                # malformed, or an amount or currency the ledger cannot hold: for
+                # staff, never a retry loop.
+                updates, problems = [], [f"{event_type} {event_id}: {exc}"]
+        synced = False
+        for _attempt in range(_WEBHOOK_ATTEMPTS):
+            try:
+                return _process_webhook(event, updates, problems)
+            except _StoredConcurrently:
+                continue  # read the row a concurrent delivery stored, and decide again
+            except _ChargeNotRecorded as exc:
+                # A refund before its charge's news, which may never come: ask the
+                # provider (outside the transaction), apply the charge it confirms,
+                # then the refund. If it confirms none, the provider retries later.
+                fresh = None if synced else backend.sync(exc.payment)
+                synced = True
+                if fresh is None or fresh.kind != UpdateKind.SUCCEEDED:
+                    raise exc.not_ready from None
+                updates = [dataclasses.replace(fresh, event_id=event_id), *updates]
+        raise ProviderNotReady(
+            f"Webhook event {event_id} kept being stored concurrently; retry later.",
+            backend=backend.alias)
+    except Exception as exc:
+        _store_failed_event(event, exc)
+        raise
+
+
+#: A delivery runs at most twice when racing another one, and once more after asking
+#: the provider for a charge; more is a bug, not a race.
+_WEBHOOK_ATTEMPTS = 4
+
+
+_SETTLED_EVENTS = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
+
+
+class _StoredConcurrently(Exception):
+    """Inserting the event row met a row a concurrent delivery had stored."""
+
+
+class _ChargeNotRecorded(Exception):
+    """A refund of ``payment`` came before its charge was recorded."""
+
+    def __init__(self, payment: Payment, not_ready: ProviderNotReady) -> None:
+        super().__init__(str(not_ready))
+        self.payment = payment
+        self.not_ready = not_ready
+
+
+def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
+                     known_problems: Iterable[str] = ()) -> tuple[WebhookEvent, bool]:
+    """One attempt at :func:`handle_webhook`, in one transaction."""
+    alias, event_id = event.backend, event.event_id
+    with transaction.atomic():
+        stored: WebhookEvent | None = None
+        looked_up = False
+        problems: list[str] = list(known_problems)
+        applied = 0
+        for index, update in enumerate(updates):
+            payment, seen = _lock_update_target(
+                update, event=(alias, event_id) if index == 0 else None)
+            if index == 0 and payment is not None:
+                stored, looked_up = seen, True
+                if stored is not None and stored.status in _SETTLED_EVENTS:
+                    return stored, True
+            if payment is None:
+                if update.payment_public_id:  # ours by its metadata, yet unknown
+                    problems.append(
+                        f"{update.kind} for {update.provider_reference} (payment "
+                        f"{update.payment_public_id}) matches no payment."
+                    )
+                continue
+            try:
+                attention = _apply_update(update, payment)
+                applied += 1
+                if attention:  # recorded, and staff must act
+                    problems.append(attention)
+            except ProviderMismatch as exc:
+                problems.append(str(exc))
+            except ProviderNotReady as exc:
+                raise _ChargeNotRecorded(payment, exc) from exc
+        if not looked_up:
+            stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
+            if stored is not None and stored.status in _SETTLED_EVENTS:
+                return stored, True
+        event.status = (WebhookEvent.Status.PROCESSED if applied
+                        else WebhookEvent.Status.IGNORED)
+        event.needs_attention = bool(problems)
+        event.error = "\n".join(problems)
+        event.processed_at = timezone.now()
+        if stored is None:
+            try:
+                event.save(force_insert=True)
+            except IntegrityError as exc:
+                # Stored by a concurrent delivery after this transaction's first look
+                # (the locking query's snapshot is older than the lock): roll back and
+                # look again, rather than keep or drop effects on a stale answer.
+                raise _StoredConcurrently from exc
+        else:  # an earlier delivery failed; this one settles it
+            WebhookEvent.objects.filter(backend=alias, event_id=event_id).update(
+                **{f: getattr(event, f) for f in (
+                    "type", "payload", "headers", "status", "needs_attention", "error",
+                    "processed_at")})
+    return event, False
+
+
+def _store_failed_event(event: WebhookEvent, exc: Exception) -> None:
+    """Record a delivery whose processing failed (its transaction rolled back).
+
+    Never over a ``processed`` or ``ignored`` row: a concurrent delivery that settled
+    the event keeps its row (and its effects)."""
+    error = f"{type(exc).__name__}: {exc}"
+    root, seen = exc, {id(exc)}
+    while root.__cause__ is not None and id(root.__cause__) not in seen:
+        root = root.__cause__  # type: ignore[assignment]
+        seen.add(id(root))
+    if root is not exc:  # staff see the provider's detail, not only the payer's text
+        error += f" ({type(root).__name__}: {root})"
+    error = error[:10000]
+    fields = {"status": WebhookEvent.Status.FAILED, "error": error, "processed_at": None,
+              "type": event.type, "payload": event.payload, "headers": event.headers}
+    stored = WebhookEvent.objects.filter(backend=event.backend, event_id=event.event_id)
+    if stored.exclude(status__in=_SETTLED_EVENTS).update(**fields):
+        return
+    # IntegrityError: a concurrent delivery stored it; the provider retries either way.
+    with contextlib.suppress(IntegrityError), transaction.atomic():
+        WebhookEvent.objects.create(backend=event.backend, event_id=event.event_id, **fields)

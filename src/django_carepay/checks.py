@@ -16,7 +16,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .conf import carepay_settings
+from .conf import DEFAULTS, carepay_settings
 
 
 @checks.register("carepay")
@@ -78,3 +78,15 @@ def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
             continue  # reported by check_settings
         messages.extend(backend.check_deploy())
     return messages
+
+
+@checks.register("carepay")
+def check_setting_names(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``carepay.E007``: a key in ``CAREPAY`` carepay does not know (a typo would
+    otherwise be silently ignored and its default used)."""
+    known = ", ".join(sorted(DEFAULTS))
+    return [checks.Error(
+        f"CAREPAY[{key!r}] is not a carepay setting.",
+        hint=(f"Did you mean {closest!r}? " if closest else "") + f"The settings are: {known}.",
+        id="carepay.E007",
+    ) for key, closest in carepay_settings.unknown_keys()]

@@ -2,6 +2,8 @@
 
 Every property reads ``settings.CAREPAY`` when it is accessed, never at import, so
 ``override_settings(CAREPAY=…)`` and ``manage.py check`` always see the current value.
+Each key is a documented property of :class:`CarepaySettings`; a key carepay does
+not know is a system check error (``carepay.E007``), not silently ignored.
 
 .. code-block:: python
 
@@ -13,6 +15,8 @@ Every property reads ``settings.CAREPAY`` when it is accessed, never at import, 
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -45,7 +49,12 @@ DEFAULTS: dict[str, Any] = {
 
 
 class CarepaySettings:
-    """Typed, lazy access to ``settings.CAREPAY`` with documented defaults."""
+    """Typed, lazy access to ``settings.CAREPAY``: one documented property per key.
+
+    Every key a host may set is a property here and in :data:`DEFAULTS`; a key in
+    ``settings.CAREPAY`` that is neither is a typo, reported by :meth:`unknown_keys`
+    (system check ``carepay.E007``) instead of being silently ignored.
+    """
 
     def _get(self, name: str) -> Any:
         user = getattr(settings, "CAREPAY", None) or {}
@@ -53,48 +62,85 @@ class CarepaySettings:
 
     @property
     def BACKENDS(self) -> dict[str, dict[str, Any]]:
+        """Payment methods by alias: ``{alias: {"BACKEND": dotted path, "OPTIONS": {...}}}``.
+
+        Default ``{}`` (no way to pay). The alias is what payments record and URLs name.
+        """
         return dict(self._get("BACKENDS"))
 
     @property
     def DEFAULT_CURRENCY(self) -> str:
+        """ISO 4217 code of invoices created without one; default ``"GBP"`` (upper-cased)."""
         return str(self._get("DEFAULT_CURRENCY")).upper()
 
     @property
     def INVOICE_NUMBER_FORMAT(self) -> str:
+        """``str.format()`` pattern of invoice numbers, given ``{year}`` and ``{seq}``;
+        default ``"INV-{year}-{seq:05d}"`` (``INV-2026-00001``)."""
         return str(self._get("INVOICE_NUMBER_FORMAT"))
 
     @property
     def PAYMENT_TERMS_DAYS(self) -> int:
+        """Days from issue to due date when an invoice is issued without a due date;
+        default ``30``."""
         return int(self._get("PAYMENT_TERMS_DAYS"))
 
     @property
     def ADAPTER(self) -> str:
+        """Dotted path of the adapter class holding host policy (who sees an invoice,
+        billing details); default ``"django_carepay.adapter.DefaultCarepayAdapter"``."""
         return str(self._get("ADAPTER"))
 
     @property
     def PAYMENT_LINK_MAX_AGE(self) -> int:
+        """Seconds a signed payment link stays valid; default 30 days (``2592000``)."""
         return int(self._get("PAYMENT_LINK_MAX_AGE"))
 
     @property
     def REQUIRE_DISTINCT_APPROVER(self) -> bool:
+        """Refuse approval by the user who submitted or recorded the payment (four
+        eyes); default ``False``."""
         return bool(self._get("REQUIRE_DISTINCT_APPROVER"))
 
     @property
     def STAFF_NOTIFICATION_EMAILS(self) -> list[str]:
+        """Addresses e-mailed when a payer submits a transfer confirmation; default
+        ``[]`` (nobody)."""
         return list(self._get("STAFF_NOTIFICATION_EMAILS"))
 
     @property
     def FROM_EMAIL(self) -> str | None:
+        """Sender of carepay's e-mails; default ``None``, meaning
+        ``settings.DEFAULT_FROM_EMAIL``."""
         return self._get("FROM_EMAIL") or getattr(settings, "DEFAULT_FROM_EMAIL", None)
 
     @property
     def MAX_PROOF_SIZE(self) -> int:
+        """Largest proof-of-payment upload accepted, in bytes; default 5 MiB."""
         return int(self._get("MAX_PROOF_SIZE"))
 
     @property
     def SITE_URL(self) -> str | None:
+        """Scheme and host of links built outside a request (e-mailed payment links),
+        e.g. ``"https://clinic.example.com"`` (a trailing slash is dropped); default
+        ``None``: the current ``django.contrib.sites`` site, if installed."""
         value = self._get("SITE_URL")
         return str(value).rstrip("/") if value else None
+
+    def unknown_keys(self) -> list[tuple[str, str | None]]:
+        """The keys of ``settings.CAREPAY`` carepay does not know, each with the known
+        key it most resembles (``("DEFAULT_CURENCY", "DEFAULT_CURRENCY")``) or ``None``.
+        """
+        user = getattr(settings, "CAREPAY", None) or {}
+        if not isinstance(user, Mapping):
+            return []
+        return [(key, closest_key(key)) for key in user if key not in DEFAULTS]
+
+
+def closest_key(key: object) -> str | None:
+    """The known ``CAREPAY`` key that ``key`` is most likely a typo of, if any."""
+    matches = difflib.get_close_matches(str(key).upper(), DEFAULTS, n=1)
+    return matches[0] if matches else None
 
 
 carepay_settings = CarepaySettings()

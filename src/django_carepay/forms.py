@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .conf import carepay_settings
-from .exceptions import InvalidAmount
+from .exceptions import CarepayError, InvalidAmount
 from .money import parse_amount
-from .proofs import human_size
+from .proofs import check_paid_on, check_proof_size
 
 
 class AmountField(forms.DecimalField):
@@ -51,19 +49,22 @@ class TransferConfirmationForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
     )
 
+    # The service's own rules, applied early so the refusal shows next to its field.
     def clean_paid_on(self) -> Any:
         paid_on = self.cleaned_data["paid_on"]
-        if paid_on > timezone.localdate():
-            raise forms.ValidationError(_("The date paid cannot be in the future."))
+        try:
+            check_paid_on(paid_on)
+        except CarepayError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return paid_on
 
     def clean_proof(self) -> Any:
         proof = self.cleaned_data.get("proof")
-        if proof and proof.size > carepay_settings.MAX_PROOF_SIZE:
-            raise forms.ValidationError(
-                _("The file is too large (the limit is %(limit)s).")
-                % {"limit": human_size(carepay_settings.MAX_PROOF_SIZE)}
-            )
+        if proof:
+            try:
+                check_proof_size(proof)
+            except CarepayError as exc:
+                raise forms.ValidationError(str(exc)) from None
         return proof
 
 

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import parse_pattern
 
-from .exceptions import InvalidAmount, InvalidCurrency
+from .exceptions import CarepayError, InvalidAmount, InvalidCurrency
 
 #: Decimal places carepay stores amounts with (enough for KWD, BHD, ...).
 STORAGE_PLACES = 3
@@ -261,3 +261,14 @@ def format_money(amount: object, currency: str, locale: str | None = None) -> st
     places = max(currency_exponent(code), -int(value.as_tuple().exponent))
     pattern.frac_prec = (places, places)
     return pattern.apply(value, loc, currency=code, currency_digits=False)
+
+
+def display_money(amount: object, currency: str) -> str:
+    """:func:`format_money` for pages that must not break on one odd row: blank for no
+    amount or no currency, the plain amount and code for a currency not known."""
+    if amount is None or amount == "" or not currency:
+        return ""
+    try:
+        return format_money(amount, currency)
+    except CarepayError:
+        return f"{amount} {currency}"

@@ -1,4 +1,8 @@
-"""Proof-of-payment uploads: checked by content, stored under unguessable names."""
+"""What a payer offers as proof of an offline payment: the upload and the date paid.
+
+Uploads are checked by content and stored under unguessable names. The rules here
+are the one copy the service and the payer's form both apply.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ from django.utils import timezone
 from .conf import carepay_settings
 
 # InvalidProof lives with every other exception; still importable from here.
+from .exceptions import InvalidInput
 from .exceptions import InvalidProof as InvalidProof
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from django.core.files import File
 
     from .models import Payment
@@ -32,14 +39,27 @@ def human_size(n: int) -> str:
     return str(filesizeformat(n)).replace("\xa0", " ")
 
 
-def proof_extension(upload: File) -> str:
-    """Validate ``upload`` and return the extension its content calls for."""
+def check_paid_on(paid_on: date | None) -> None:
+    """Refuse a date paid in the future (a payer cannot have paid tomorrow)."""
+    if paid_on is not None and paid_on > timezone.localdate():
+        raise InvalidInput(f"The date paid ({paid_on:%d %b %Y}) is in the future.",
+                           field="paid_on", code="future")
+
+
+def check_proof_size(upload: File) -> None:
+    """Refuse an upload larger than ``CAREPAY["MAX_PROOF_SIZE"]``."""
     limit = carepay_settings.MAX_PROOF_SIZE
     size = upload.size or 0
     if size > limit:
         raise InvalidProof(
             f"The proof of payment is {human_size(size)}; the limit is {human_size(limit)}."
         )
+
+
+def proof_extension(upload: File) -> str:
+    """Validate ``upload`` and return the extension its content calls for."""
+    check_proof_size(upload)
+    size = upload.size or 0
     if size == 0:
         raise InvalidProof("The proof of payment is empty.")
     upload.seek(0)

@@ -98,14 +98,14 @@ class TestThePageRefuses:
         response = refused(invoice, confirmation(invoice, paid_on=tomorrow.isoformat()))
 
         assert response.context["form"].errors == {
-            "paid_on": ["The date paid cannot be in the future."]}
+            "paid_on": [f"The date paid ({tomorrow:%d %b %Y}) is in the future."]}
 
     def test_an_oversized_proof(self, refused, invoice, small_proof_limit):
         response = refused(invoice, confirmation(
             invoice, proof=upload("statement.pdf", too_large(), "application/pdf")))
 
         assert response.context["form"].errors == {
-            "proof": ["The file is too large (the limit is 512.0 KB)."]}
+            "proof": ["The proof of payment is 600.0 KB; the limit is 512.0 KB."]}
 
     @pytest.mark.parametrize(("name", "content"), [
         ("screenshot.png", b"this is not an image, just text"),

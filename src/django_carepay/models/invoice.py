@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..money import normalize
+from ..permissions import VIEW_DASHBOARD, VOID_INVOICE, codename
 from .fields import MoneyField
 
 if TYPE_CHECKING:
@@ -145,8 +146,8 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         permissions = [
-            ("void_invoice", _("Can void and write off invoices")),
-            ("view_dashboard", _("Can view the billing dashboard")),
+            (codename(VOID_INVOICE), _("Can void and write off invoices")),
+            (codename(VIEW_DASHBOARD), _("Can view the billing dashboard")),
         ]
 
     def __str__(self) -> str:

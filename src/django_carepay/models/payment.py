@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..money import normalize
+from ..permissions import APPROVE_PAYMENT, RECORD_PAYMENT, REFUND_PAYMENT, codename
 from ..proofs import proof_upload_to
 from .fields import MoneyField
 
@@ -143,9 +144,9 @@ class Payment(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         permissions = [
-            ("record_payment", _("Can record manual payments")),
-            ("approve_payment", _("Can approve or reject submitted payments")),
-            ("refund_payment", _("Can refund payments")),
+            (codename(RECORD_PAYMENT), _("Can record manual payments")),
+            (codename(APPROVE_PAYMENT), _("Can approve or reject submitted payments")),
+            (codename(REFUND_PAYMENT), _("Can refund payments")),
         ]
 
     def __str__(self) -> str:

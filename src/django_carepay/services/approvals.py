@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from .. import signals
 from ..conf import carepay_settings
-from ..exceptions import AlreadyDecided, InvalidInput, InvalidState, PermissionRefused
+from ..exceptions import AlreadyDecided, InvalidState, PermissionRefused
 from ..models import Invoice, Payment
 from ..money import quantize
-from ..proofs import proof_extension
+from ..proofs import check_paid_on, proof_extension
 from ._checks import (
     _backend_that,
     _check_length,
@@ -48,9 +48,7 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     reference = _required_text(reference, field="reference",
                                message="Enter the reference you quoted with your payment.")
     _check_length(Payment, "reference", reference)
-    if paid_on is not None and paid_on > timezone.localdate():
-        raise InvalidInput(f"The date paid ({paid_on:%d %b %Y}) is in the future.",
-                           field="paid_on", code="future")
+    check_paid_on(paid_on)
     extension = proof_extension(proof) if proof is not None else ""
     stored = ""
     payment = None

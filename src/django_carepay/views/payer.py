@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import services
+from .. import permissions, services
 from ..backends import available_backends, get_backend
 from ..backends.bank_transfer import BankTransferBackend
 from ..backends.dummy import DummyBackend
@@ -143,9 +143,7 @@ def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
     PDF may carry JavaScript), so no browser may run it with our origin's session.
     """
     payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
-    allowed = (request.user.has_perm("carepay.approve_payment")
-               or request.user.has_perm("carepay.view_payment")
-               or can_view(request, payment.invoice))
+    allowed = permissions.can_see_proofs(request.user) or can_view(request, payment.invoice)
     if not allowed or not payment.proof:
         raise Http404("No proof found.")
     name = f"proof-{payment.invoice.number}{Path(payment.proof.name).suffix}"

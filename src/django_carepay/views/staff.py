@@ -16,30 +16,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import services
-from ..backends import get_backend
-from ..exceptions import CarepayError, UnknownBackend
+from .. import permissions, services
+from ..emails import backend_label
+from ..exceptions import CarepayError
 from ..forms import ApproveForm, RejectForm
 from ..models import Payment
 
-APPROVE_PERMISSION = "carepay.approve_payment"
+#: Kept for code that imported it; the name lives in :mod:`django_carepay.permissions`.
+APPROVE_PERMISSION = permissions.APPROVE_PAYMENT
 
 
 def approver_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """403 unless the user may approve payments (no login redirect: staff pages)."""
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(APPROVE_PERMISSION):
+        if not permissions.can_approve(request.user):
             raise PermissionDenied("You may not approve payments.")
         return view(request, *args, **kwargs)
     return wrapper
-
-
-def _label(alias: str) -> str:
-    try:
-        return get_backend(alias).label
-    except UnknownBackend:
-        return alias
 
 
 @require_GET
@@ -49,7 +43,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
     a payment that would overpay its invoice (paid another way meanwhile) says so."""
     waiting = Payment.objects.awaiting_approval().select_related("invoice", "recorded_by")
     return render(request, "carepay/staff/approvals.html", {
-        "rows": [{"payment": p, "method": _label(p.backend),
+        "rows": [{"payment": p, "method": backend_label(p.backend),
                   "overpays_by": p.invoice.overpayment_if_received(p.amount)}
                  for p in waiting],
         "approve_form": ApproveForm(), "reject_form": RejectForm(),

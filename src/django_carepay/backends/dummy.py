@@ -11,13 +11,23 @@ from typing import TYPE_CHECKING
 
 from django.core import checks
 from django.core.cache import cache
+from django.urls import path
 from django.utils.crypto import get_random_string
 
 from ..models import Payment
-from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
+from ..types import (
+    ActionKind,
+    PaymentAction,
+    ProviderUpdate,
+    RefundResult,
+    RefundStatus,
+    UpdateKind,
+)
+from .base import BasePaymentBackend
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+    from django.urls import URLPattern, URLResolver
 
 
 class DummyBackend(BasePaymentBackend):
@@ -25,10 +35,11 @@ class DummyBackend(BasePaymentBackend):
     Django's cache.
 
     Its pay page has a "Pay" button that stands for paying at the provider
-    (:meth:`confirm`); until then :meth:`sync` reports nothing, like a real provider
-    whose payer has not paid yet. Options: ``outcome`` (``"succeeded"`` default,
-    ``"failed"``, ``"processing"``): what the payer's payment comes to; ``label``,
-    ``currencies``, ``countries``.
+    (:meth:`confirm`, through its own view ``carepay:dummy_pay``, mounted by
+    :meth:`get_urls` only where a DummyBackend is configured); until then
+    :meth:`sync` reports nothing, like a real provider whose payer has not paid yet.
+    Options: ``outcome`` (``"succeeded"`` default, ``"failed"``, ``"processing"``):
+    what the payer's payment comes to; ``label``, ``currencies``, ``countries``.
     """
 
     online = True
@@ -39,7 +50,7 @@ class DummyBackend(BasePaymentBackend):
     def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
         reference = payment.provider_reference or f"dummy_{get_random_string(16)}"
         return PaymentAction(
-            kind="render", template="carepay/backends/dummy.html",
+            kind=ActionKind.RENDER, template="carepay/backends/dummy.html",
             context={"payment": payment}, provider_reference=reference,
         )
 
@@ -49,6 +60,12 @@ class DummyBackend(BasePaymentBackend):
     def confirm(self, payment: Payment) -> None:
         """The payer pays at the (pretend) provider; the configured outcome sticks."""
         cache.set(self._key(payment), self.options.get("outcome", "succeeded"), 24 * 3600)
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        """The provider's "Pay" button: ``carepay:dummy_pay`` (a POST)."""
+        from .dummy_views import confirm
+
+        return [path("payments/<uuid:public_id>/pay/", confirm, name="dummy_pay")]
 
     def sync(self, payment: Payment) -> ProviderUpdate | None:
         stored = cache.get(self._key(payment))
@@ -68,7 +85,7 @@ class DummyBackend(BasePaymentBackend):
 
     def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
         return RefundResult(
-            status="succeeded", amount=amount, currency=payment.currency,
+            status=RefundStatus.SUCCEEDED, amount=amount, currency=payment.currency,
             provider_reference=f"dummy_re_{uuid.uuid5(uuid.NAMESPACE_OID, idempotency_key).hex}",
         )
 

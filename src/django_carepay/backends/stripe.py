@@ -42,16 +42,17 @@ from ..exceptions import (
     WebhookVerificationError,
 )
 from ..money import from_minor_units, to_minor_units
-from .base import (
-    MAX_EVENT_ID_LENGTH,
-    BasePaymentBackend,
+from ..types import (
+    ActionKind,
     PaymentAction,
     ProviderUpdate,
     RefundResult,
+    RefundStatus,
     UpdateKind,
-    load_webhook_json,
-    minor_units,
+    WebhookDelivery,
 )
+from .base import BasePaymentBackend
+from .provider_data import MAX_EVENT_ID_LENGTH, load_webhook_json, minor_units
 
 try:
     import stripe
@@ -312,7 +313,7 @@ class StripeBackend(BasePaymentBackend):
                     payment, f"carepay-pi-{payment.idempotency_key}", account=account),
             )
         return PaymentAction(
-            kind="render",
+            kind=ActionKind.RENDER,
             template="carepay/backends/stripe.html",
             context={
                 "client_secret": intent.client_secret,
@@ -443,8 +444,8 @@ class StripeBackend(BasePaymentBackend):
         data = _plain(refund)
         status = data.get("status")
         return RefundResult(
-            status="failed" if status in ("failed", "canceled") else
-            ("succeeded" if status == "succeeded" else "pending"),
+            status=RefundStatus.FAILED if status in ("failed", "canceled") else
+            (RefundStatus.SUCCEEDED if status == "succeeded" else RefundStatus.PENDING),
             amount=from_minor_units(int(data["amount"]), payment.currency),
             currency=str(data.get("currency") or payment.currency).upper(),
             provider_reference=str(data.get("id") or ""),
@@ -477,8 +478,7 @@ class StripeBackend(BasePaymentBackend):
                 f"({timestamp} is {ahead} s ahead of this server's clock; at most "
                 f"{WEBHOOK_TOLERANCE} s is allowed either way).")
 
-    def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
-                                                           Iterable[ProviderUpdate]]:
+    def parse_webhook(self, request: HttpRequest) -> WebhookDelivery:
         event = load_webhook_json(request.body)
         if not isinstance(event, dict):
             raise WebhookVerificationError("Body is not a Stripe event (not an object).")
@@ -510,14 +510,17 @@ class StripeBackend(BasePaymentBackend):
                 _id(obj.get("payment_intent"), "payment_intent")
                 if event_type == "charge.refunded":
                     _refunded_charge_id(obj)
-                return event_id, event_type, event, _ResolvedOnDemand(
-                    lambda: self.updates_from_event(event_id, event_type, obj, account))
+                return WebhookDelivery(
+                    event_id=event_id, event_type=event_type, payload=event,
+                    updates=_ResolvedOnDemand(
+                        lambda: self.updates_from_event(event_id, event_type, obj, account)))
             updates = self.updates_from_event(event_id, event_type, obj, account)
         except InvalidProviderData as exc:
             raise WebhookVerificationError(
                 f"Malformed {event_type[:100]} event {event_id}: {exc} Nothing was stored "
                 "or credited.") from None
-        return event_id, event_type, event, updates
+        return WebhookDelivery(event_id=event_id, event_type=event_type, payload=event,
+                               updates=updates)
 
     @staticmethod
     def _asks_stripe(event_type: str, obj: Mapping[str, Any]) -> bool:

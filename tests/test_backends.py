@@ -202,3 +202,68 @@ def test_the_adapter_has_the_last_word_on_availability(appointment):
         assert aliases(available_backends(without)) == ["online"]
         # Staff-entry methods go through the same hook, and it allows them here.
         assert aliases(available_backends(with_subject, staff=True)) == ["cash", "terminal"]
+
+
+class TestHandler:
+    def test_the_handler_iterates_the_aliases_in_setting_order(self):
+        from django_carepay.backends import backends
+
+        assert list(backends) == ["cash", "terminal", "online"]
+        assert backends.all() == all_backends()
+        assert backends["cash"] is get_backend("cash")
+
+    def test_an_attribute_name_is_just_an_unknown_alias(self):
+        with pytest.raises(UnknownBackend):
+            get_backend("__class__")
+
+
+class TestBackendUrls:
+    def names(self, patterns):
+        return [p.name for mount in patterns for p in mount.url_patterns]
+
+    def test_the_demo_providers_pay_button_is_mounted_where_one_is_configured(self):
+        from django_carepay.backends.handler import backend_urlpatterns
+
+        assert self.names(backend_urlpatterns()) == ["dummy_pay"]
+        with carepay(cash={"BACKEND": MANUAL}):
+            assert backend_urlpatterns() == []
+
+    def test_a_broken_backend_does_not_take_the_urls_down(self):
+        from django_carepay.backends.handler import backend_urlpatterns
+
+        with carepay(broken={"BACKEND": "nowhere.Backend"}, online={"BACKEND": DUMMY}):
+            assert self.names(backend_urlpatterns()) == ["dummy_pay"]
+
+    @pytest.mark.django_db
+    def test_the_pay_button_of_a_backend_no_longer_a_dummy_is_404(self, client, patient,
+                                                                   invoice):
+        from django.urls import reverse
+
+        client.force_login(patient)
+        payment = services.start_payment(invoice, backend="online")
+        url = reverse("carepay:dummy_pay", kwargs={"public_id": payment.public_id,
+                                                   "alias": "online"})
+        with carepay(online={"BACKEND": MANUAL}):
+            assert client.post(url).status_code == 404
+        other = reverse("carepay:dummy_pay", kwargs={"public_id": payment.public_id,
+                                                     "alias": "cash"})
+        assert client.post(other).status_code == 404
+        assert client.post(url).status_code == 302
+
+
+class TestValueTypes:
+    def test_the_enums_compare_equal_to_the_strings_they_replace(self):
+        from django_carepay.types import ActionKind, RefundStatus
+
+        assert ActionKind.REDIRECT == "redirect"
+        assert RefundStatus.FAILED == "failed"
+        assert get_backend("cash").refund(Payment(currency="GBP"), Decimal("5"),
+                                          idempotency_key="k").status == "succeeded"
+
+    def test_the_backends_package_re_exports_the_value_types(self):
+        from django_carepay import backends, types
+        from django_carepay.backends import base
+
+        for name in ("ProviderUpdate", "UpdateKind", "PaymentAction", "RefundResult"):
+            assert getattr(backends, name) is getattr(types, name)
+            assert getattr(base, name) is getattr(types, name)

@@ -21,7 +21,7 @@ from .conf import DEFAULTS, carepay_settings
 
 @checks.register("carepay")
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    from .backends import _build
+    from .backends import backends
     from .money import validate_currency
 
     messages: list[checks.CheckMessage] = []
@@ -42,19 +42,18 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             "payment links cannot be e-mailed (issue_invoice(send_email=True) will fail).",
             hint="Set CAREPAY['SITE_URL'] = 'https://your.domain'.", id="carepay.W001",
         ))
-    backends = carepay_settings.BACKENDS
-    if not isinstance(backends, dict):
+    if not isinstance(carepay_settings.BACKENDS, dict):
         return [*messages, checks.Error("CAREPAY['BACKENDS'] must be a dict of aliases.",
                                         id="carepay.E002")]
-    for alias, params in backends.items():
-        if not isinstance(params, dict):
+    for alias in backends:
+        if not isinstance(backends.settings[alias], dict):
             messages.append(checks.Error(
                 f"CAREPAY['BACKENDS'][{alias!r}] must be a dict with 'BACKEND' and "
                 "'OPTIONS'.", id="carepay.E002",
             ))
             continue
         try:
-            backend = _build(alias, params)
+            backend = backends[alias]
         except ImproperlyConfigured as exc:
             messages.append(checks.Error(str(exc), id="carepay.E001"))
             continue
@@ -65,15 +64,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 @checks.register("carepay", deploy=True)
 def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Deploy-only checks (``manage.py check --deploy``) that backends define."""
-    from .backends import _build
+    from .backends import backends
 
     messages: list[checks.CheckMessage] = []
-    backends = carepay_settings.BACKENDS
-    if not isinstance(backends, dict):
+    if not isinstance(carepay_settings.BACKENDS, dict):
         return messages
-    for alias, params in backends.items():
+    for alias in backends:
         try:
-            backend = _build(alias, params)
+            backend = backends[alias]
         except (ImproperlyConfigured, AttributeError, TypeError):
             continue  # reported by check_settings
         messages.extend(backend.check_deploy())

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .backends.handler import backend_urlpatterns
 from .views import payer, staff, webhooks
 
 app_name = "carepay"
@@ -13,9 +14,11 @@ urlpatterns = [
     path("payments/<uuid:public_id>/return/", payer.payment_return, name="payment_return"),
     path("link/<str:token>/", payer.invoice_link, name="invoice_link"),
     path("payments/<uuid:public_id>/proof/", payer.payment_proof, name="payment_proof"),
-    path("payments/<uuid:public_id>/dummy-pay/", payer.dummy_pay, name="dummy_pay"),
     path("webhooks/<slug:alias>/", webhooks.webhook, name="webhook"),
     path("staff/approvals/", staff.approvals, name="approvals"),
     path("staff/payments/<uuid:public_id>/approve/", staff.approve, name="approve_payment"),
     path("staff/payments/<uuid:public_id>/reject/", staff.reject, name="reject_payment"),
+    # Each configured backend's own views (e.g. the demo provider's "Pay" button,
+    # carepay:dummy_pay), under backends/<alias>/.
+    *backend_urlpatterns(),
 ]

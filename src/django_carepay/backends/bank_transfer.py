@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks
@@ -28,7 +27,8 @@ from django.template import Context, Engine, TemplateSyntaxError
 
 from ..models import Payment
 from ..money import format_money
-from .base import BasePaymentBackend, PaymentAction, RefundResult
+from ..types import ActionKind, PaymentAction
+from .base import BasePaymentBackend, OfflineRefunds
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -46,7 +46,7 @@ DEFAULT_INSTRUCTIONS = (
 _engine = Engine(autoescape=True)
 
 
-class BankTransferBackend(BasePaymentBackend):
+class BankTransferBackend(OfflineRefunds, BasePaymentBackend):
     """The payer transfers the money and submits a confirmation; staff decide.
 
     Options: ``label``; ``instructions`` (a Django template string; context
@@ -57,9 +57,9 @@ class BankTransferBackend(BasePaymentBackend):
     """
 
     requires_approval = True
-    # Money sent back by bank transfer is recorded by staff, as for cash.
-    supports_refunds = True
-    supports_partial_refunds = True
+    # Money sent back by bank transfer is recorded by staff, as for cash
+    # (OfflineRefunds: staff send the money back themselves; recording it is the
+    # whole refund).
     option_names = frozenset({"instructions", "account", "reference_format"})
 
     @property
@@ -82,18 +82,17 @@ class BankTransferBackend(BasePaymentBackend):
             "account": self.account,
         }))
 
-    def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
-        invoice = payment.invoice
+    def payment_instructions(self, invoice: Invoice) -> PaymentAction:
+        """The instructions, account details and reference shown with the form."""
         return PaymentAction(
-            kind="instructions", template="carepay/backends/bank_transfer.html",
+            kind=ActionKind.INSTRUCTIONS, template="carepay/backends/bank_transfer.html",
             context={"instructions": self.render_instructions(invoice),
                      "account": self.account,
                      "reference": self.payment_reference(invoice)},
         )
 
-    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
-        # Staff send the money back themselves; recording it is the whole refund.
-        return RefundResult(status="succeeded", amount=amount, currency=payment.currency)
+    def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
+        return self.payment_instructions(payment.invoice)
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         messages = super().check(**kwargs)

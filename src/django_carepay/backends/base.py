@@ -1,97 +1,57 @@
-"""The payment backend contract and the typed results backends return.
+"""The payment backend contract: what every backend is, declares and may override.
 
 A backend talks to its provider and reports what the provider said. It never saves a
 model and never calls a transition: :mod:`django_carepay.services` decides what a
-report means for the invoice, the payment and the ledger.
+report means for the invoice, the payment and the ledger. The typed results backends
+return live in :mod:`django_carepay.types` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import enum
-import json
-import math
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks
 
-from ..exceptions import (
-    InvalidAmount,
-    InvalidCurrency,
-    InvalidProviderData,
-    WebhookVerificationError,
+from ..money import validate_currency
+from ..types import (
+    ActionKind,
+    PaymentAction,
+    ProviderUpdate,
+    RefundResult,
+    RefundStatus,
+    UpdateKind,
+    WebhookDelivery,
 )
-from ..money import check_range, from_minor_units, validate_currency
+from .provider_data import (
+    MAX_EVENT_ID_LENGTH,
+    MAX_WEBHOOK_DEPTH,
+    load_webhook_json,
+    minor_units,
+)
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+    from django.urls import URLPattern, URLResolver
 
     from ..models import Invoice, Payment
 
-
-class UpdateKind(enum.StrEnum):
-    """What a provider reported about a payment."""
-
-    PROCESSING = "processing"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
-    REFUND_FAILED = "refund_failed"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProviderUpdate:
-    """One fact a provider reported, normalized.
-
-    ``amount`` is what the provider says moved (received for ``succeeded``, handed
-    back for ``refunded``), in ``currency``; ``transaction_reference`` is the
-    provider's id of that movement (a charge or refund id) and keys the ledger row.
-    """
-
-    backend: str
-    kind: UpdateKind
-    provider_reference: str = ""
-    payment_public_id: str = ""
-    amount: Decimal | None = None
-    currency: str = ""
-    transaction_reference: str = ""
-    failure_code: str = ""
-    failure_message: str = ""
-    event_id: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-
-@dataclass(frozen=True, kw_only=True)
-class PaymentAction:
-    """What the payer's browser should do next to pay.
-
-    ``kind`` is ``"render"`` (show ``template`` with ``context`` on our page, e.g. the
-    Stripe Payment Element), ``"redirect"`` (send the payer to ``url``) or
-    ``"instructions"`` (show offline payment instructions).
-    """
-
-    kind: str
-    template: str = ""
-    context: Mapping[str, Any] = field(default_factory=dict)
-    url: str = ""
-    provider_reference: str = ""
-    #: Merged into ``Payment.metadata`` by the service (e.g. a Connect account).
-    payment_metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class RefundResult:
-    """The provider's answer to a refund request."""
-
-    status: str  # "succeeded" | "pending" | "failed"
-    amount: Decimal
-    currency: str
-    provider_reference: str = ""
-    failure_message: str = ""
+__all__ = [
+    "MAX_EVENT_ID_LENGTH",
+    "MAX_WEBHOOK_DEPTH",
+    "ActionKind",
+    "BasePaymentBackend",
+    "OfflineRefunds",
+    "PaymentAction",
+    "ProviderUpdate",
+    "RefundResult",
+    "RefundStatus",
+    "UpdateKind",
+    "WebhookDelivery",
+    "load_webhook_json",
+    "minor_units",
+]
 
 
 class BasePaymentBackend:
@@ -148,6 +108,13 @@ class BasePaymentBackend:
         """Begin an online payment; return what the payer's browser should do."""
         raise NotImplementedError(f"{type(self).__name__} does not take online payments.")
 
+    def payment_instructions(self, invoice: Invoice) -> PaymentAction:
+        """What a payer is shown before submitting an offline payment for ``invoice``
+        (backends that :attr:`requires_approval`): an :attr:`ActionKind.INSTRUCTIONS`
+        action whose ``context`` has ``instructions`` (safe HTML), ``account`` and
+        ``reference`` (what the payer should quote)."""
+        raise NotImplementedError(f"{type(self).__name__} does not take submitted payments.")
+
     def sync(self, payment: Payment) -> ProviderUpdate | None:
         """Ask the provider for the payment's real state (return pages call this)."""
         return None
@@ -164,14 +131,25 @@ class BasePaymentBackend:
         delivery is authentic."""
         raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
 
-    def parse_webhook(self, request: HttpRequest) -> tuple[str, str, dict[str, Any],
-                                                           Iterable[ProviderUpdate]]:
-        """Return ``(event_id, event_type, payload, updates)`` for a verified delivery.
+    def parse_webhook(self, request: HttpRequest) -> WebhookDelivery:
+        """Read a verified delivery: its event id and type, payload and updates.
 
         ``updates`` is a list, or (when finding them means asking the provider) an
         iterable that asks only when iterated: the service stores the delivery if
         that fails, and asks nothing for a duplicate."""
         raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
+
+    # -- the backend's own views ----------------------------------------------------------
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        """URL patterns of this backend class's own views (none by default).
+
+        ``django_carepay.urls`` mounts them under ``backends/<alias>/`` once per
+        configured backend class, and their names join the ``carepay`` namespace.
+        Each view is passed ``alias`` and must answer 404 unless
+        ``get_backend(alias)`` is its kind of backend (settings may have changed since
+        the URLconf was loaded).
+        """
+        return []
 
     # -- configuration checks ---------------------------------------------------------
     def check_deploy(self) -> list[checks.CheckMessage]:
@@ -211,88 +189,13 @@ class BasePaymentBackend:
         return messages
 
 
-# -- reading what a provider sent --------------------------------------------------------
+class OfflineRefunds:
+    """Refunds of money handed back outside any provider (cash, a transfer staff send):
+    recording it is the whole refund, in part or in full."""
 
-#: Deliveries nested deeper than this are refused (Stripe's events are about ten deep).
-MAX_WEBHOOK_DEPTH = 64
-#: The longest event id :class:`~django_carepay.models.WebhookEvent` stores.
-MAX_EVENT_ID_LENGTH = 255
-# What PostgreSQL's jsonb cannot hold in a string: NUL, and UTF-16 surrogates that
-# JSON's \ud800-style escapes can produce without their pair.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+    supports_refunds = True
+    supports_partial_refunds = True
 
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
-
-
-def _storable(value: Any, depth: int) -> Any:
-    if depth > MAX_WEBHOOK_DEPTH:
-        raise WebhookVerificationError(
-            f"Body is nested more than {MAX_WEBHOOK_DEPTH} levels deep; no provider "
-            "event is.")
-    if isinstance(value, str):
-        return _UNSTORABLE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_storable(item, depth + 1) for item in value]
-    if isinstance(value, dict):
-        return {_UNSTORABLE.sub("\ufffd", key): _storable(item, depth + 1)
-                for key, item in value.items()}
-    return value
-
-
-def load_webhook_json(body: bytes) -> Any:
-    """A verified delivery's body as JSON the database can store.
-
-    Refuses (:class:`WebhookVerificationError`, answered 400) what JSON does not allow
-    or no database stores: ``NaN`` and ``Infinity``, numbers out of a float's range
-    (``1e309``), and nesting deeper than :data:`MAX_WEBHOOK_DEPTH`. NUL characters
-    and unpaired surrogates in strings (keys too) are replaced by U+FFFD, so the event
-    is still stored and applied: PostgreSQL refuses them, SQLite would not.
-    """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise WebhookVerificationError("Body is not UTF-8.") from None
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except RecursionError:
-        raise WebhookVerificationError("Body is not JSON we accept: it is nested too "
-                                       "deeply.") from None
-    except ValueError as exc:
-        raise WebhookVerificationError(f"Body is not JSON: {exc}.") from None
-    return _storable(data, 1)
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return f"{text[:60]}… ({type(value).__name__})" if len(text) > 60 else \
-        f"{text} ({type(value).__name__})"
-
-
-def minor_units(value: Any, currency: str, *, field: str = "amount") -> Decimal:
-    """A provider's amount in integer minor units (``8000`` GBP) as a Decimal (80.00).
-
-    Anything but a non-negative ``int`` (a bool, a float, a digit string, a list) and
-    any currency that is not ISO 4217 raise :class:`InvalidProviderData`: money is never
-    credited from a value that had to be guessed at.
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidProviderData(
-            f"{field} must be an integer number of minor units (0 or more, e.g. 8000 for "
-            f"80.00 GBP), got {_shown(value)}.")
-    if not isinstance(currency, str):
-        raise InvalidProviderData(f"currency must be a string, got {_shown(currency)}.")
-    try:
-        return check_range(from_minor_units(value, currency))
-    except InvalidCurrency as exc:
-        raise InvalidProviderData(f"currency {exc}") from None
-    except InvalidAmount as exc:
-        raise InvalidProviderData(f"{field}: {exc}") from None
+    def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
+        return RefundResult(status=RefundStatus.SUCCEEDED, amount=amount,
+                            currency=payment.currency)

@@ -11,13 +11,27 @@ from typing import TYPE_CHECKING
 
 from django.core import checks
 from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 from django.utils.crypto import get_random_string
+from django.views.decorators.http import require_POST
 
+from ..conf import carepay_settings
+from ..links import can_view
 from ..models import Payment
-from .base import BasePaymentBackend, PaymentAction, ProviderUpdate, RefundResult, UpdateKind
+from ..types import (
+    ActionKind,
+    PaymentAction,
+    ProviderUpdate,
+    RefundResult,
+    RefundStatus,
+    UpdateKind,
+)
+from .base import BasePaymentBackend
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
+    from django.urls import URLPattern, URLResolver
 
 
 class DummyBackend(BasePaymentBackend):
@@ -25,10 +39,11 @@ class DummyBackend(BasePaymentBackend):
     Django's cache.
 
     Its pay page has a "Pay" button that stands for paying at the provider
-    (:meth:`confirm`); until then :meth:`sync` reports nothing, like a real provider
-    whose payer has not paid yet. Options: ``outcome`` (``"succeeded"`` default,
-    ``"failed"``, ``"processing"``): what the payer's payment comes to; ``label``,
-    ``currencies``, ``countries``.
+    (:meth:`confirm`, through its own view ``carepay:dummy_pay``, mounted by
+    :meth:`get_urls` only where a DummyBackend is configured); until then
+    :meth:`sync` reports nothing, like a real provider whose payer has not paid yet.
+    Options: ``outcome`` (``"succeeded"`` default, ``"failed"``, ``"processing"``):
+    what the payer's payment comes to; ``label``, ``currencies``, ``countries``.
     """
 
     online = True
@@ -39,7 +54,7 @@ class DummyBackend(BasePaymentBackend):
     def start(self, payment: Payment, request: HttpRequest | None) -> PaymentAction:
         reference = payment.provider_reference or f"dummy_{get_random_string(16)}"
         return PaymentAction(
-            kind="render", template="carepay/backends/dummy.html",
+            kind=ActionKind.RENDER, template="carepay/backends/dummy.html",
             context={"payment": payment}, provider_reference=reference,
         )
 
@@ -49,6 +64,10 @@ class DummyBackend(BasePaymentBackend):
     def confirm(self, payment: Payment) -> None:
         """The payer pays at the (pretend) provider; the configured outcome sticks."""
         cache.set(self._key(payment), self.options.get("outcome", "succeeded"), 24 * 3600)
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        """The provider's "Pay" button: ``carepay:dummy_pay`` (a POST)."""
+        return [path("payments/<uuid:public_id>/pay/", confirm, name="dummy_pay")]
 
     def sync(self, payment: Payment) -> ProviderUpdate | None:
         stored = cache.get(self._key(payment))
@@ -68,7 +87,7 @@ class DummyBackend(BasePaymentBackend):
 
     def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
         return RefundResult(
-            status="succeeded", amount=amount, currency=payment.currency,
+            status=RefundStatus.SUCCEEDED, amount=amount, currency=payment.currency,
             provider_reference=f"dummy_re_{uuid.uuid5(uuid.NAMESPACE_OID, idempotency_key).hex}",
         )
 
@@ -82,3 +101,24 @@ class DummyBackend(BasePaymentBackend):
                 id="carepay.E004",
             ))
         return messages
+
+
+# -- the provider's own page (mounted by DummyBackend.get_urls) ---------------------
+
+@require_POST
+def confirm(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
+    """The demo provider's "Pay" button (DummyBackend only): pay, then come back.
+
+    Mounted under ``backends/<alias>/`` where a DummyBackend is configured; a payment
+    of another backend (or of one no longer configured as a DummyBackend) is 404.
+    """
+    payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
+    from .handler import get_backend  # the handler builds this module's backends
+
+    backend = get_backend(payment.backend) if payment.backend in carepay_settings.BACKENDS \
+        else None
+    if payment.backend != alias or not isinstance(backend, DummyBackend) \
+            or not can_view(request, payment.invoice):
+        raise Http404("No such payment.")
+    backend.confirm(payment)
+    return redirect("carepay:payment_return", public_id=payment.public_id)

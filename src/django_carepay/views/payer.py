@@ -18,13 +18,10 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from .. import permissions, services
-from ..backends import available_backends, get_backend
-from ..backends.bank_transfer import BankTransferBackend
-from ..backends.dummy import DummyBackend
-from ..conf import carepay_settings
+from ..backends import BasePaymentBackend, available_backends, get_backend
 from ..exceptions import CarepayError, InvalidLink, UnknownBackend
 from ..forms import TransferConfirmationForm
 
@@ -32,6 +29,7 @@ from ..forms import TransferConfirmationForm
 from ..links import SESSION_KEY as SESSION_KEY
 from ..links import can_view, grant_session, resolve_payment_link
 from ..models import Invoice, Payment
+from ..types import ActionKind
 
 
 def get_invoice_for_payer(request: HttpRequest, public_id: object) -> Invoice:
@@ -81,7 +79,7 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
         raise Http404("No such payment method.") from None
     if backend not in available_backends(invoice):
         raise Http404("That payment method is not available for this invoice.")
-    if isinstance(backend, BankTransferBackend):
+    if backend.requires_approval:  # the payer pays elsewhere, then tells us
         return _submit_transfer(request, invoice, backend)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
@@ -93,7 +91,7 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
     action = payment.action
     if action is None:  # the payer already paid (we had not heard yet): show it
         return redirect("carepay:payment_return", public_id=payment.public_id)
-    if action.kind == "redirect":
+    if action.kind == ActionKind.REDIRECT:
         return redirect(action.url)
     return render(request, action.template or "carepay/pay.html", {
         "invoice": invoice, "payment": payment, "backend": backend,
@@ -104,14 +102,15 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
 
 
 def _submit_transfer(request: HttpRequest, invoice: Invoice,
-                     backend: BankTransferBackend) -> HttpResponse:
+                     backend: BasePaymentBackend) -> HttpResponse:
     if not invoice.is_payable:
         return render(request, "carepay/pay_error.html", {
             "invoice": invoice, "error": f"Invoice {invoice.number} has nothing left to pay.",
         }, status=409)
+    action = backend.payment_instructions(invoice)
     form = TransferConfirmationForm(
         request.POST or None, request.FILES or None,
-        initial={"amount": invoice.amount_due, "reference": backend.payment_reference(invoice)},
+        initial={"amount": invoice.amount_due, "reference": action.context["reference"]},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -128,10 +127,8 @@ def _submit_transfer(request: HttpRequest, invoice: Invoice,
             messages.success(request, "Thank you: we received your payment details and will "
                                       "confirm once the money has arrived.")
             return redirect("carepay:invoice_detail", public_id=invoice.public_id)
-    return render(request, "carepay/backends/bank_transfer.html", {
-        "invoice": invoice, "backend": backend, "form": form,
-        "instructions": backend.render_instructions(invoice),
-        "account": backend.account, "reference": backend.payment_reference(invoice),
+    return render(request, action.template, {
+        "invoice": invoice, "backend": backend, "form": form, **action.context,
     }, status=400 if form.errors else 200)
 
 
@@ -151,18 +148,6 @@ def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
     response["Content-Security-Policy"] = "sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@require_POST
-def dummy_pay(request: HttpRequest, public_id: object) -> HttpResponse:
-    """The demo provider's "Pay" button (DummyBackend only): pay, then come back."""
-    payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
-    backend = get_backend(payment.backend) if payment.backend in carepay_settings.BACKENDS \
-        else None
-    if not isinstance(backend, DummyBackend) or not can_view(request, payment.invoice):
-        raise Http404("No such payment.")
-    backend.confirm(payment)
-    return redirect("carepay:payment_return", public_id=payment.public_id)
 
 
 @require_GET

@@ -37,17 +37,17 @@ def webhook(request: HttpRequest, alias: str) -> HttpResponse:
         raise Http404("This payment backend does not receive webhooks.")
     try:
         backend.verify_webhook(request)
-        event_id, event_type, payload, updates = backend.parse_webhook(request)
+        delivery = backend.parse_webhook(request)
     except WebhookVerificationError as exc:
         logger.warning("Refused a %s webhook delivery from %s: %s", alias,
                        request.META.get("REMOTE_ADDR", "?"), exc)
         return HttpResponseBadRequest(f"Webhook refused: {exc}", content_type="text/plain")
     headers = {h: request.headers[h] for h in STORED_HEADERS if h in request.headers}
     event, duplicate = services.handle_webhook(
-        backend, event_id=event_id, event_type=event_type, payload=payload,
-        updates=updates, headers=headers,
+        backend, event_id=delivery.event_id, event_type=delivery.event_type,
+        payload=delivery.payload, updates=delivery.updates, headers=headers,
     )
     if not duplicate and event.needs_attention:
-        logger.error("%s webhook %s (%s) needs attention: %s", alias, event_id, event_type,
-                     event.error)
+        logger.error("%s webhook %s (%s) needs attention: %s", alias, delivery.event_id,
+                     delivery.event_type, event.error)
     return HttpResponse("duplicate" if duplicate else event.status, content_type="text/plain")

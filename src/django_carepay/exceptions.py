@@ -9,7 +9,12 @@ with a 400.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 
 class CarepayError(Exception):
@@ -56,6 +61,23 @@ class InvalidProof(InvalidInput, CarepayError, ValueError):
 
 class InvalidState(CarepayError):
     """The invoice or payment is not in a state that allows what was asked."""
+
+
+class WouldOverpay(InvalidState):
+    """Recording this money would take the invoice above its total.
+
+    ``situation`` says so in plain words (for staff pages, which add how to choose the
+    overpayment there); ``excess`` is by how much; ``override`` names the service's
+    keyword argument that records it on purpose (``allow_overpayment``,
+    ``allow_pending_transfers``), which the message mentions for programmers.
+    """
+
+    def __init__(self, situation: str, *, excess: Decimal, override: str,
+                 advice: str) -> None:
+        super().__init__(f"{situation} {advice}")
+        self.situation = situation
+        self.excess = excess
+        self.override = override
 
 
 class AlreadyDecided(InvalidState):

@@ -104,7 +104,22 @@ class TestTheApprovalsQueue:
         assert response.status_code == 302
         [message] = flash(response)
         assert message.startswith("Not approved: Invoice ") and "already paid" in message
+        # Staff are told what to do on this page, not which keyword argument to pass.
+        assert "Tick “Record an overpayment”" in message
+        assert "allow_overpayment" not in message
         assert factories.reload(paid_meanwhile).status == Payment.Status.AWAITING_APPROVAL
+
+    def test_the_refusal_says_how_much_and_how_a_caller_overrides_it(self, paid_meanwhile,
+                                                                     approver):
+        from django_carepay.exceptions import WouldOverpay
+
+        with pytest.raises(WouldOverpay) as refused:
+            services.approve_payment(paid_meanwhile, by=approver)
+
+        assert isinstance(refused.value, InvalidState)
+        assert refused.value.excess == Decimal("80.00")
+        assert refused.value.override == "allow_overpayment"
+        assert "allow_overpayment" not in refused.value.situation
 
     def test_the_explicit_choice_records_the_overpayment(self, approver_client,
                                                          paid_meanwhile, invoice):
@@ -134,7 +149,8 @@ class TestTheAdmin:
     def test_the_approve_action_says_why_it_refused(self, admin_client, paid_meanwhile):
         response = self.run_action(admin_client, "approve_payments", paid_meanwhile)
 
-        assert any("already paid" in m for m in flash(response))
+        [refusal] = [m for m in flash(response) if "already paid" in m]
+        assert "recording any overpayment" in refusal and "allow_overpayment" not in refusal
         assert factories.reload(paid_meanwhile).status == Payment.Status.AWAITING_APPROVAL
 
     def test_an_action_records_the_overpayment_explicitly(self, admin_client,
@@ -159,6 +175,9 @@ class TestTheAdmin:
         refused = admin_client.post(url, {"backend": "cash", "amount": "80.00"})
         assert refused.status_code == 200
         assert "awaiting approval" in refused.content.decode()
+        assert "Tick “Record it even though a transfer awaits approval”" in \
+            refused.content.decode()
+        assert "allow_pending_transfers=True" not in refused.content.decode()
         assert not Payment.objects.filter(backend="cash").exists()
 
         admin_client.post(url, {"backend": "cash", "amount": "80.00",

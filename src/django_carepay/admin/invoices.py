@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..conf import carepay_settings
-from ..exceptions import CarepayError
+from ..exceptions import CarepayError, WouldOverpay
 from ..models import Invoice, InvoiceLine, Payment
 from ..money import display_money
 from .actions import (
@@ -372,6 +372,10 @@ class InvoiceAdmin(StaffPermissionsMixin, admin.ModelAdmin):
                     reference=data["reference"], notes=data["notes"], by=request.user,
                     allow_pending_transfers=data.get("allow_pending_transfers", False),
                 )
+            except WouldOverpay as exc:
+                form.add_error(None, exc.situation + " " + gettext(
+                    "Tick “Record it even though a transfer awaits approval” to record "
+                    "it anyway."))
             except CarepayError as exc:
                 form.add_error(amount_error_field(exc), str(exc))
             else:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
-from ..exceptions import CarepayError
+from ..exceptions import CarepayError, InvalidState, WouldOverpay
 from ..forms import RejectForm
 from ..models import Payment
 from ..money import display_money
@@ -129,10 +129,17 @@ class PaymentAdmin(StaffPermissionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def _approve(self, request: HttpRequest, queryset: models.QuerySet[Payment], *,
                  allow_overpayment: bool) -> None:
+        def approve(payment: Payment) -> Payment:
+            try:
+                return services.approve_payment(payment, by=request.user,
+                                                allow_overpayment=allow_overpayment)
+            except WouldOverpay as exc:  # tell staff how to choose it here
+                raise InvalidState(exc.situation + " " + gettext(
+                    "Reject it if the money did not arrive, or use “Approve selected "
+                    "payments, recording any overpayment”.")) from None
+
         apply_to_each(
-            self, request, queryset.select_related("invoice"),
-            lambda payment: services.approve_payment(
-                payment, by=request.user, allow_overpayment=allow_overpayment),
+            self, request, queryset.select_related("invoice"), approve,
             success=lambda done: ngettext(
                 "Approved %(count)d payment.", "Approved %(count)d payments.", len(done),
             ) % {"count": len(done)},

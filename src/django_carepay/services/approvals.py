@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .. import signals
 from ..conf import carepay_settings
-from ..exceptions import AlreadyDecided, InvalidState, PermissionRefused
+from ..exceptions import AlreadyDecided, InvalidState, PermissionRefused, WouldOverpay
 from ..models import Invoice, Payment
 from ..money import quantize
 from ..proofs import check_paid_on, proof_extension
@@ -131,11 +131,12 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
             else:
                 what = (f"{_describe(invoice)} has {_money(left, locked.currency)} left "
                         f"to pay; approving {_money(received, locked.currency)}")
-            raise InvalidState(
-                f"{what} would overpay it by {_money(excess, locked.currency)}. Reject it "
-                "if the money did not arrive, or approve it with allow_overpayment=True to "
-                "record the overpayment (the invoice is then listed as needing a refund)."
-            )
+            raise WouldOverpay(
+                f"{what} would overpay it by {_money(excess, locked.currency)}.",
+                excess=excess, override="allow_overpayment",
+                advice="Reject it if the money did not arrive, or approve it with "
+                       "allow_overpayment=True to record the overpayment (the invoice is "
+                       "then listed as needing a refund).")
         now = timezone.now()
         locked.decided_by = by
         locked.decided_at = now

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ..backends import BasePaymentBackend, UpdateKind, get_backend
-from ..exceptions import CarepayError, InvalidState, ProviderError
+from ..exceptions import CarepayError, InvalidState, ProviderError, WouldOverpay
 from ..models import Invoice, Payment
 from ._checks import (
     _backend_or_none,
@@ -65,8 +65,9 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
                     + ("the transfer is" if len(waiting) == 1 else "they are")
                     + " approved.")
             if not allow_pending_transfers:
-                raise InvalidState(
-                    f"{text} Approve or reject the "
+                raise WouldOverpay(
+                    text, excess=excess, override="allow_pending_transfers",
+                    advice="Approve or reject the "
                     + ("transfer" if len(waiting) == 1 else "transfers")
                     + " first, or record the payment with allow_pending_transfers=True.")
             logger.warning("%s Recorded anyway (allow_pending_transfers).", text)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import permissions, services
 from ..emails import backend_label
-from ..exceptions import CarepayError
+from ..exceptions import CarepayError, WouldOverpay
 from ..forms import ApproveForm, RejectForm
 from ..models import Payment
 
@@ -62,6 +62,10 @@ def approve(request: HttpRequest, public_id: object) -> HttpResponse:
         services.approve_payment(payment, by=request.user, notes=form.cleaned_data["notes"],
                                  amount=form.cleaned_data["amount"],
                                  allow_overpayment=form.cleaned_data["allow_overpayment"])
+    except WouldOverpay as exc:
+        messages.error(request, f"Not approved: {exc.situation} Tick “Record an "
+                                "overpayment” to approve it anyway, or reject it if the "
+                                "money did not arrive.")
     except CarepayError as exc:
         messages.error(request, f"Not approved: {exc}")
     else:

@@ -193,14 +193,16 @@ class TestStartPayment:
     def test_starts_a_pending_payment_for_the_amount_due(self, invoice):
         factories.pay_cash(invoice, "30.00")
 
-        payment = factories.start_online(invoice)
+        started = services.begin_payment(invoice, backend="online")
+        payment = started.payment
 
         assert payment.status == Payment.Status.PENDING
         assert (payment.amount, payment.currency, payment.backend) == (
             Decimal("50.00"), "GBP", "online")
         assert payment.provider_reference.startswith("dummy_")
-        assert payment.action.kind == "render"
-        assert payment.action.template == "carepay/backends/dummy.html"
+        assert started.action.kind == "render"
+        assert started.action.template == "carepay/backends/dummy.html"
+        assert not hasattr(payment, "action")  # nothing rides on the model instance
         assert Transaction.objects.filter(payment=payment).count() == 0
 
     def test_reloading_returns_the_same_pending_payment(self, invoice):

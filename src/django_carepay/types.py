@@ -11,11 +11,15 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Payment
 
 __all__ = [
     "ActionKind",
     "PaymentAction",
+    "PaymentStart",
     "ProviderUpdate",
     "RefundResult",
     "RefundStatus",
@@ -122,3 +126,17 @@ class WebhookDelivery:
     event_type: str
     payload: dict[str, Any] = field(repr=False)
     updates: Iterable[ProviderUpdate] = field(default=(), repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentStart:
+    """What starting an online payment gives the payer's page: the ``payment`` and the
+    backend's next step for the browser (``action``).
+
+    ``action`` is ``None`` when there is nothing to pay on the page: the provider had
+    already taken (or is taking) the money for this payment, so show its result.
+    """
+
+    payment: Payment
+    action: PaymentAction | None
+

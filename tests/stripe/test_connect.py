@@ -51,7 +51,8 @@ def accounts(requests):
 class TestConnectedAccount:
     def test_the_intent_is_created_on_the_connected_account_with_the_fee(self, localstripe,
                                                                           invoice):
-        payment = services.start_payment(invoice, backend=ALIAS)
+        started = services.begin_payment(invoice, backend=ALIAS)
+        payment = started.payment
 
         [create] = localstripe.api_requests("POST", "/v1/payment_intents")
         assert create["stripe_account"] == ACCOUNT
@@ -59,7 +60,7 @@ class TestConnectedAccount:
         assert create["params"]["amount"] == "8000"
         intent = localstripe.get(f"payment_intents/{payment.provider_reference}")
         assert intent["application_fee_amount"] == 120
-        assert payment.action.context["stripe_account"] == ACCOUNT
+        assert started.action.context["stripe_account"] == ACCOUNT
 
     def test_the_pay_page_gives_stripe_js_the_account(self, localstripe, client, patient,
                                                       invoice):

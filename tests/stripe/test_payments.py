@@ -61,14 +61,15 @@ class TestStartPayment:
             self, localstripe, patient, currency, price, minor):
         invoice = invoice_in(currency, price, patient)
 
-        payment = services.start_payment(invoice, backend=ALIAS)
+        started = services.begin_payment(invoice, backend=ALIAS)
+        payment = started.payment
 
         intent = localstripe.get(f"payment_intents/{payment.provider_reference}")
         assert (intent["amount"], intent["currency"]) == (minor, currency.lower())
         assert intent["status"] == "requires_payment_method"
         assert intent["metadata"] == {"carepay_payment": str(payment.public_id),
                                       "carepay_invoice": invoice.number}
-        assert payment.action.context["client_secret"] == intent["client_secret"]
+        assert started.action.context["client_secret"] == intent["client_secret"]
         assert factories.reload(payment).provider_reference == intent["id"]
 
     def test_asks_for_automatic_payment_methods_by_default(self, localstripe, invoice):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -16,9 +15,6 @@ from ..money import normalize
 from ..permissions import APPROVE_PAYMENT, RECORD_PAYMENT, REFUND_PAYMENT, codename
 from ..proofs import proof_upload_to
 from .fields import MoneyField
-
-if TYPE_CHECKING:
-    from ..backends.base import PaymentAction
 from .invoice import Invoice
 
 
@@ -112,10 +108,6 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = PaymentQuerySet.as_manager()
-
-    #: Set by :func:`~django_carepay.services.start_payment`: what the payer's
-    #: browser should do next (not stored).
-    action: PaymentAction | None = None
 
     class Meta:
         verbose_name = _("payment")

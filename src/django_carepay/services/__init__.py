@@ -32,7 +32,13 @@ from .invoices import create_invoice, issue_invoice, mark_overdue, void_invoice,
 from .lines import MAX_QUANTITY as MAX_QUANTITY
 from .lines import add_line, remove_line, update_line, validate_line
 from .payments import CLOSED_AT_PROVIDER as CLOSED_AT_PROVIDER
-from .payments import cancel_abandoned_payments, cancel_payment, record_payment, start_payment
+from .payments import (
+    begin_payment,
+    cancel_abandoned_payments,
+    cancel_payment,
+    record_payment,
+    start_payment,
+)
 from .provider import apply_provider_update
 from .refunds import REFUND_REFUSALS as REFUND_REFUSALS
 from .refunds import refund_payment
@@ -42,6 +48,7 @@ __all__ = [
     "add_line",
     "apply_provider_update",
     "approve_payment",
+    "begin_payment",
     "cancel_abandoned_payments",
     "cancel_payment",
     "create_invoice",

@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from ..backends import BasePaymentBackend, UpdateKind, get_backend
 from ..exceptions import CarepayError, InvalidState, ProviderError, WouldOverpay
 from ..models import Invoice, Payment
+from ..types import PaymentStart
 from ._checks import (
     _backend_or_none,
     _backend_that,
@@ -85,16 +86,25 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
 
 def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
                   amount: object | None = None) -> Payment:
-    """Start (or resume) an online payment of ``invoice`` through ``backend``.
+    """Start (or resume) an online payment of ``invoice`` through ``backend``; return
+    the payment. The same as :func:`begin_payment`, for callers that do not render the
+    payer's next step (``begin_payment(...).payment``)."""
+    return begin_payment(invoice, backend=backend, request=request, amount=amount).payment
+
+
+def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
+                  amount: object | None = None) -> PaymentStart:
+    """Start (or resume) an online payment of ``invoice`` through ``backend``, and say
+    what the payer's browser does next (a :class:`~django_carepay.types.PaymentStart`).
 
     The amount is the invoice's amount due unless server code passes a smaller one;
     it never comes from the browser. A payer reloading the pay page gets the same
     pending payment back while its amount still matches; a stale one is cancelled.
     Before a pending payment is offered again the provider is asked about it: if the
     payer paid meanwhile, that payment is returned recorded and no longer pending
-    (``payment.action`` is ``None``: show the result, not the form); if the attempt
-    failed or was cancelled, a new payment starts. Otherwise the backend's next step
-    for the browser is on ``payment.action``.
+    (``action`` is ``None``: show the result, not the form); if the attempt failed or
+    was cancelled, a new payment starts. Otherwise ``action`` is the backend's next
+    step for the browser.
     """
     be = _backend_that(backend, "online", "is not an online payment method")
     with transaction.atomic():
@@ -112,9 +122,8 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
             if other is payment or not _may_be_open_at_provider(other):
                 continue
             if not _close_at_provider(be, other):
-                other.action = None
                 _copy_state(invoice, locked)
-                return other
+                return PaymentStart(payment=other, action=None)
             if other.status == Payment.Status.PENDING:  # stale: another amount
                 other._cancel()
                 other.save(update_fields=["status", "updated_at"])
@@ -126,14 +135,13 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
                 # Declined or cancelled at the provider: start afresh, once the old
                 # attempt can no longer take money from an open tab.
                 if not _close_at_provider(be, payment):
-                    payment.action = None
                     _copy_state(invoice, locked)
-                    return payment
+                    return PaymentStart(payment=payment, action=None)
                 payment = None
             elif payment.status != Payment.Status.PENDING:
-                payment.action = None  # paid (or processing) meanwhile: show the result
+                # Paid (or processing) meanwhile: show the result.
                 _copy_state(invoice, locked)
-                return payment
+                return PaymentStart(payment=payment, action=None)
         if payment is None:
             payment = Payment(invoice=locked, backend=be.alias, amount=value,
                               currency=locked.currency,
@@ -152,9 +160,8 @@ def start_payment(invoice: Invoice, *, backend: str, request: Any = None,
         # Saved (updated_at at least) even when unchanged: the payer is on the page
         # now, so carepay_cancel_abandoned must not cancel it under them.
         payment.save(update_fields=[*changed, "updated_at"])
-    payment.action = action
     _copy_state(invoice, locked)
-    return payment
+    return PaymentStart(payment=payment, action=action)
 
 
 def _attempt_ids(invoice: Invoice, alias: str, attempt: int, amount: Decimal

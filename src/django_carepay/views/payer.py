@@ -84,11 +84,11 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     try:
-        payment = services.start_payment(invoice, backend=alias, request=request)
+        started = services.begin_payment(invoice, backend=alias, request=request)
     except CarepayError as exc:
         return render(request, "carepay/pay_error.html",
                       {"invoice": invoice, "error": str(exc)}, status=409)
-    action = payment.action
+    payment, action = started.payment, started.action
     if action is None:  # the payer already paid (we had not heard yet): show it
         return redirect("carepay:payment_return", public_id=payment.public_id)
     if action.kind == ActionKind.REDIRECT:

@@ -51,7 +51,7 @@ def main() -> None:
     setup(args.database_url)
     from django.conf import settings
 
-    from tests.stripe.support import start_localstripe, stop_localstripe
+    from tests.backends.stripe.support import start_localstripe, stop_localstripe
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.DEBUG = False

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.stripe.support import card_backend, localstripe, localstripe_url
+from tests.backends.stripe.support import card_backend, localstripe, localstripe_url
 
 __all__ = ["browser", "card_backend", "localstripe", "localstripe_url", "page"]
 

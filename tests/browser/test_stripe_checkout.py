@@ -2,7 +2,7 @@
 
 Chromium loads carepay's production pay page, whose Stripe.js URL (the backend's
 ``js_url`` option) points at the test-only stand-in served by the localstripe
-launcher (tests/stripe/stripe_standin.js): the page's own Payment Element code runs
+launcher (tests/backends/stripe/stripe_standin.js): the page's own Payment Element code runs
 unchanged against localstripe.
 """
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from django_carepay.models import Invoice, Payment, Transaction
-from tests.stripe.support import CARD_DECLINED, CARD_OK, DECLINE_MESSAGE
+from tests.backends.stripe.support import CARD_DECLINED, CARD_OK, DECLINE_MESSAGE
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("card_backend")]
 

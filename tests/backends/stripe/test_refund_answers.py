@@ -1,0 +1,137 @@
+"""Refunds: a refused attempt gets a new idempotency key next time (bug 6), a lost
+answer is retried with the same one, and the provider's answer is checked against
+what was asked before it reaches the ledger (bug 12)."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pytest
+import stripe
+
+from django_carepay import services
+from django_carepay.backends import get_backend
+from django_carepay.exceptions import ProviderError
+from django_carepay.models import Transaction
+from tests import factories
+from tests.backends.stripe.support import ALIAS, ledger, paid_payment
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("card_backend")]
+
+
+@pytest.fixture
+def refunds_api(monkeypatch):
+    """The SDK's refunds.create, recording every request's idempotency key; ``faults``
+    holds what happens to the next calls: "refuse" (Stripe answers 400 and refunds
+    nothing) or "lose" (Stripe refunds, the answer is lost)."""
+    refunds = get_backend(ALIAS).client.v1.refunds
+    real_create = refunds.create
+    keys: list[str] = []
+    faults: list[str] = []
+
+    def create(*args, **kwargs):
+        keys.append(kwargs["options"]["idempotency_key"])
+        fault = faults.pop(0) if faults else None
+        if fault == "refuse":
+            raise stripe.InvalidRequestError("Charge ch_1 has been disputed.", "charge",
+                                             code="charge_disputed", http_status=400)
+        refund = real_create(*args, **kwargs)
+        if fault == "lose":
+            raise stripe.APIConnectionError("connection reset after the refund was made")
+        return refund
+
+    monkeypatch.setattr(refunds, "create", create)
+    return keys, faults
+
+
+def refunds_at_stripe(localstripe, payment):
+    return localstripe.get(f"refunds?payment_intent={payment.provider_reference}")["data"]
+
+
+def test_a_refused_refund_is_tried_again_with_a_new_key(localstripe, invoice, refunds_api):
+    keys, faults = refunds_api
+    payment = paid_payment(localstripe, invoice)
+    faults.append("refuse")
+
+    with pytest.raises(ProviderError, match="disputed"):
+        services.refund_payment(payment)
+    txn = services.refund_payment(payment)  # the dispute was resolved: try again
+
+    assert keys[0] != keys[1]  # Stripe would replay the refusal for 24 h otherwise
+    [refund] = refunds_at_stripe(localstripe, payment)
+    assert (txn.amount, txn.provider_reference) == (Decimal("80.00"), refund["id"])
+    assert Transaction.objects.refunds().count() == 1
+
+
+def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_key(localstripe, invoice,
+                                                                     refunds_api):
+    keys, faults = refunds_api
+    payment = paid_payment(localstripe, invoice)
+    faults.append("lose")
+
+    with pytest.raises(ProviderError):
+        services.refund_payment(payment)
+    txn = services.refund_payment(payment)
+
+    assert keys[0] == keys[1]
+    [refund] = refunds_at_stripe(localstripe, payment)  # refunded once, not twice
+    assert txn.provider_reference == refund["id"]
+    assert ledger(invoice)[1:] == [("refund", Decimal("80.00"), refund["id"])]
+
+
+def test_a_lost_answer_after_a_refusal_still_reuses_the_new_key(localstripe, invoice,
+                                                                refunds_api):
+    keys, faults = refunds_api
+    payment = paid_payment(localstripe, invoice)
+    faults.extend(["refuse", "lose"])
+
+    for _ in range(2):
+        with pytest.raises(ProviderError):
+            services.refund_payment(payment)
+    services.refund_payment(payment)
+
+    assert keys[0] != keys[1] == keys[2]
+    assert len(refunds_at_stripe(localstripe, payment)) == 1
+
+
+def test_a_refund_of_another_amount_than_asked_is_recorded_as_made_and_flagged(
+        localstripe, invoice, caplog):
+    payment = paid_payment(localstripe, invoice)
+    # Stripe answers this request with a 30.00 refund (here: replayed by its key).
+    key = f"carepay-refund-{factories.reload(payment).idempotency_key}-0-50.00"
+    made = localstripe.client.v1.refunds.create(
+        {"payment_intent": payment.provider_reference, "amount": 3000},
+        options={"idempotency_key": key})
+
+    with caplog.at_level(logging.ERROR, logger="django_carepay"):
+        txn = services.refund_payment(payment, amount="50.00")
+
+    assert (txn.amount, txn.provider_reference) == (Decimal("30.00"), made.id)
+    assert "asked 50.00 GBP" in txn.note and "refunded 30.00 GBP" in txn.note
+    assert "asked 50.00 GBP" in caplog.text
+    stored = factories.reload(payment)
+    assert (stored.amount_refunded, stored.refundable_amount) == (Decimal("30.00"),
+                                                                  Decimal("50.00"))
+
+
+def test_a_refund_in_another_currency_is_not_recorded(localstripe, invoice, monkeypatch,
+                                                      caplog):
+    payment = paid_payment(localstripe, invoice)
+    refunds = get_backend(ALIAS).client.v1.refunds
+    real_create = refunds.create
+
+    def in_euros(*args, **kwargs):
+        refund = real_create(*args, **kwargs)
+        refund["currency"] = "eur"
+        return refund
+
+    monkeypatch.setattr(refunds, "create", in_euros)
+
+    with caplog.at_level(logging.ERROR, logger="django_carepay"), \
+            pytest.raises(ProviderError, match="in EUR for a GBP payment"):
+        services.refund_payment(payment)
+
+    assert "in EUR for a GBP payment" in caplog.text
+    assert Transaction.objects.refunds().count() == 0
+    assert factories.reload(payment).amount_refunded == 0

@@ -155,3 +155,9 @@ class MissingDependency(CarepayConfigurationError):
 
 class WebhookVerificationError(SuspiciousOperation):
     """A webhook delivery could not be verified (signature, timestamp, body)."""
+
+
+class LedgerImmutable(Exception):
+    """Raised when code tries to change or delete a ledger row (a programming error,
+    so not a :class:`CarepayError`: nothing should catch it as a refusal)."""
+

@@ -9,13 +9,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ..exceptions import LedgerImmutable as LedgerImmutable  # still importable here
 from .fields import MoneyField
 from .invoice import Invoice
 from .payment import Payment
-
-
-class LedgerImmutable(Exception):
-    """Raised when code tries to change or delete a ledger row."""
 
 
 class TransactionQuerySet(models.QuerySet["Transaction"]):

@@ -73,8 +73,11 @@ def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
     invoice.save(update_fields=_MONEY_INVOICE_FIELDS)
 
 
-def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
-    payment.save(update_fields=_REFUND_PAYMENT_FIELDS)
+def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction, *,
+                 also: tuple[str, ...] = ()) -> None:
+    """Save a refund (or reversal) and what it changed; ``also`` names other payment
+    fields the caller changed, saved in the same UPDATE."""
+    payment.save(update_fields=[*_REFUND_PAYMENT_FIELDS, *also])
     txn.payment = payment
     txn.save(force_insert=True)
     invoice.save(update_fields=_MONEY_INVOICE_FIELDS)

@@ -23,6 +23,8 @@ logger = logging.getLogger("django_carepay")
 
 #: Payment.metadata key: how many refund requests the provider refused.
 REFUND_REFUSALS = "refund_refusals"
+#: Payment.metadata key: how many refund requests this service recorded the answer of.
+REFUND_REQUESTS = "refund_requests"
 
 
 def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = None,
@@ -30,7 +32,7 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
     """Hand money back: the whole refundable amount by default, or part of it.
 
     The provider is asked first (with an idempotency key derived from the payment
-    and what it has refunded so far, so a retried call never refunds twice); the
+    and the refund requests answered so far, so a retried call never refunds twice); the
     ledger ``refund`` row is written only once the provider has accepted, for the
     amount the provider says it refunded (a difference from what was asked is logged
     and noted on the ledger row; another currency is refused and logged).
@@ -38,7 +40,8 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
     A refusal by the provider is counted on the payment (``metadata["refund_refusals"]``,
     the only change a refusal makes), so the next attempt sends a new key: Stripe
     replays a refused request's answer for 24 hours. A lost answer is not counted,
-    so its retry sends the same key and cannot refund twice.
+    so its retry sends the same key and cannot refund twice; if the provider's webhook
+    recorded that refund meanwhile, the retry returns the ledger row it wrote.
     """
     try:
         return _refund_payment(payment, amount=amount, by=by, reason=reason)
@@ -76,15 +79,18 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
             raise InvalidAmount(
                 f"Payment method {be.alias!r} can only refund the full {refundable}."
             )
-        # One key per refund attempt: the refund movements recorded for this payment so
-        # far, and the amount. A retry after a lost answer (nothing recorded since) is
-        # the same refund at the provider, never a second one; after a refund is
-        # recorded or reversed the next one gets a new key (a reused key would replay
-        # the old, failed refund and repay nobody).
-        attempt = locked.transactions.filter(
-            kind__in=(Transaction.Kind.REFUND, Transaction.Kind.REFUND_REVERSAL)).count()
+        # One key per refund request: the requests this service has recorded the
+        # answer of, the refunds reversed since, and the amount. Not the refund rows:
+        # the provider's webhook may record the refund of a request whose answer was
+        # lost, and its retry must still be the same request at the provider (the same
+        # key), never a second refund. After a refund is recorded here or reversed the
+        # next request gets a new key (a reused key would replay the old, failed
+        # refund and repay nobody).
+        requests = int((locked.metadata or {}).get(REFUND_REQUESTS, 0))
+        reversals = locked.transactions.filter(
+            kind=Transaction.Kind.REFUND_REVERSAL).count()
         # The amount too: asking for another amount after a refusal is another request.
-        key = f"carepay-refund-{locked.idempotency_key}-{attempt}-{value}"
+        key = f"carepay-refund-{locked.idempotency_key}-{requests}.{reversals}-{value}"
         # And the refusals so far: a refused request's answer is replayed for its key.
         refusals = int((locked.metadata or {}).get(REFUND_REFUSALS, 0))
         if refusals:
@@ -98,15 +104,25 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
         discrepancy = _check_refund_answer(be, locked, value, result, refundable)
         if discrepancy:
             reason = f"{reason} [{discrepancy}]".strip()
+        locked.metadata = {**(locked.metadata or {}), REFUND_REQUESTS: requests + 1}
         if result.provider_reference and _already_in_ledger(be.alias, result.provider_reference):
-            raise ProviderError(
-                f"{be.alias} answered with refund {result.provider_reference}, which is "
-                "already recorded; nothing was refunded again. Check the payment with the "
-                "provider.", backend=be.alias,
-            )
+            recorded = locked.transactions.filter(
+                kind=Transaction.Kind.REFUND, provider_reference=result.provider_reference,
+            ).first()
+            if recorded is None:
+                raise ProviderError(
+                    f"{be.alias} answered with refund {result.provider_reference}, which is "
+                    "already recorded for another payment; nothing was refunded again. "
+                    "Check the payment with the provider.", backend=be.alias,
+                )
+            # The provider replayed this request's refund, which its webhook recorded
+            # after our first answer was lost: it happened once and is recorded once.
+            locked.save(update_fields=["metadata", "updated_at"])
+            _copy_state(payment, locked)
+            return recorded
         txn = _apply_refund(invoice, locked, result.amount, by=by,
                             provider_reference=result.provider_reference, note=reason)
-        _save_refund(invoice, locked, txn)
+        _save_refund(invoice, locked, txn, also=("metadata",))
         if result.provider_reference:
             # The provider has moved the money: a fact the ledger keeps whatever the
             # host's receivers do. They run in one savepoint; if one raises, their writes

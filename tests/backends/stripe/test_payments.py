@@ -135,11 +135,11 @@ class TestStartPayment:
             (f"/v1/payment_intents/{abandoned.provider_reference}/cancel",
              f"carepay-cancel-{abandoned_key}"),
         ]
-        # A refund's key also counts the refund movements recorded before it: one key
+        # A refund's key also counts the refund requests answered before it: one key
         # per attempt, the same for a retry of that attempt.
         refund_keys = [r["idempotency_key"] for r in posts if r["path"] == "/v1/refunds"]
-        assert refund_keys == [f"carepay-refund-{paid_key}-0-30.00",
-                               f"carepay-refund-{paid_key}-1-50.00"]
+        assert refund_keys == [f"carepay-refund-{paid_key}-0.0-30.00",
+                               f"carepay-refund-{paid_key}-1.0-50.00"]
 
     @pytest.mark.parametrize("change", ["part paid in cash", "server asks for part"])
     def test_an_abandoned_payment_is_cancelled_when_the_amount_changes(

@@ -99,7 +99,7 @@ def test_a_refund_of_another_amount_than_asked_is_recorded_as_made_and_flagged(
         localstripe, invoice, caplog):
     payment = paid_payment(localstripe, invoice)
     # Stripe answers this request with a 30.00 refund (here: replayed by its key).
-    key = f"carepay-refund-{factories.reload(payment).idempotency_key}-0-50.00"
+    key = f"carepay-refund-{factories.reload(payment).idempotency_key}-0.0-50.00"
     made = localstripe.client.v1.refunds.create(
         {"payment_intent": payment.provider_reference, "amount": 3000},
         options={"idempotency_key": key})

@@ -34,7 +34,7 @@ def media(settings, tmp_path) -> Path:
 
 @pytest.fixture
 def billed(patient):
-    """An open invoice billed to Ada at her address: £80 + 20% tax, and 2 × £25.50."""
+    """An open invoice billed to Ada at her address: £80 + 20% tax, and two at £25.50."""
     return factories.make_invoice(
         customer=patient, lines=LINES,
         billing={"address": "1 Analytical Row\nLondon N1 1AA", "country": "GB"},

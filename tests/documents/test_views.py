@@ -33,6 +33,8 @@ def test_the_payer_downloads_the_same_pdf_twice(client, patient, billed):
     assert first["Content-Disposition"] == f'inline; filename="{billed.number}.pdf"'
     assert first.content == second.content == documents.invoice_pdf(billed)
     assert "no-store" in first["Cache-Control"]
+    # The stored pay link is the site's, not the host of whoever downloaded first.
+    assert "https://clinic.example.com/billing/link/" in pdf_text(first.content)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "another patient", "staff without permission"])

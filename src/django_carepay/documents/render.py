@@ -31,13 +31,20 @@ def issuer(invoice: Invoice) -> dict[str, Any]:
 
 def pay_link(invoice: Invoice, request: Any = None) -> str:
     """The signed pay link printed on an open invoice, or ``""`` when the invoice has
-    nothing to pay or no absolute link can be built (check ``carepay.W001`` says why)."""
+    nothing to pay or no absolute link can be built (check ``carepay.W001`` says why).
+
+    Built from ``CAREPAY["SITE_URL"]`` (or the current Site) when there is one, so a
+    stored PDF does not depend on the host name of whoever downloaded it first; from
+    ``request`` only when neither is configured.
+    """
     if not invoice.is_payable:
         return ""
-    try:
-        return payment_link(invoice, request=request)
-    except CarepayConfigurationError:
-        return ""
+    for source in (None, request):
+        try:
+            return payment_link(invoice, request=source)
+        except CarepayConfigurationError:
+            continue
+    return ""
 
 
 def invoice_context(invoice: Invoice, *, request: Any = None) -> dict[str, Any]:

@@ -56,7 +56,12 @@ class DefaultCarepayAdapter:
                 "billing_email": getattr(customer, "email", "")}
 
     def issuer_details(self, invoice: Invoice) -> dict[str, Any]:
-        """Who issues the invoice (name, address, tax id) for PDFs and e-mails."""
+        """Who issues ``invoice``, printed on its PDFs and e-mails.
+
+        Keys (all optional, blank when missing): ``name``, ``address`` (lines separated
+        by newlines), ``logo`` (a URL WeasyPrint can fetch: ``https://``, ``file://`` or
+        ``data:``), ``tax_id``, ``email``, ``phone``, ``website``. Default: none.
+        """
         return {}
 
     # -- backends -------------------------------------------------------------

@@ -3,7 +3,8 @@
 Ids are stable: ``carepay.E001`` unknown/unimportable backend class, ``E002`` a
 ``BACKENDS`` entry that is not a dict, ``E003`` unknown option, ``E004`` bad option
 value, ``E005`` bad ``DEFAULT_CURRENCY``, ``E006`` bad adapter, ``W001`` no way to
-build absolute links outside a request; backends add their own
+build absolute links outside a request, ``E030`` WeasyPrint installed but unable to
+load (PDFs are on once the ``[pdf]`` extra is installed); backends add their own
 (``E01x``/``W01x`` for Stripe).
 """
 
@@ -88,3 +89,17 @@ def check_setting_names(app_configs: Any = None, **kwargs: Any) -> list[checks.C
         hint=(f"Did you mean {closest!r}? " if closest else "") + f"The settings are: {known}.",
         id="carepay.E007",
     ) for key, closest in carepay_settings.unknown_keys()]
+
+
+@checks.register("carepay")
+def check_pdf(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``carepay.E030``: WeasyPrint is installed (PDFs are on) but it, its system
+    libraries or segno cannot be loaded, so every PDF download and attachment fails."""
+    from .documents import engine
+
+    if not engine.weasyprint_installed():
+        return []
+    problem = engine.problem()
+    if problem is None:
+        return []
+    return [checks.Error(problem, hint=engine.INSTALL_HINT, id="carepay.E030")]

@@ -3,17 +3,19 @@
 from django.urls import path
 
 from .backends.handler import backend_urlpatterns
-from .views import payer, staff, webhooks
+from .views import documents, payer, staff, webhooks
 
 app_name = "carepay"
 
 urlpatterns = [
     path("", payer.invoice_list, name="invoice_list"),
     path("invoices/<uuid:public_id>/", payer.invoice_detail, name="invoice_detail"),
+    path("invoices/<uuid:public_id>/pdf/", documents.invoice_pdf, name="invoice_pdf"),
     path("invoices/<uuid:public_id>/pay/<slug:alias>/", payer.pay, name="pay"),
     path("payments/<uuid:public_id>/return/", payer.payment_return, name="payment_return"),
     path("link/<str:token>/", payer.invoice_link, name="invoice_link"),
     path("payments/<uuid:public_id>/proof/", payer.payment_proof, name="payment_proof"),
+    path("payments/<uuid:public_id>/receipt/", documents.receipt_pdf, name="receipt_pdf"),
     path("webhooks/<slug:alias>/", webhooks.webhook, name="webhook"),
     path("staff/approvals/", staff.approvals, name="approvals"),
     path("staff/payments/<uuid:public_id>/approve/", staff.approve, name="approve_payment"),

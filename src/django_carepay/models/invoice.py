@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from ..money import normalize
 from ..permissions import VIEW_DASHBOARD, VOID_INVOICE, codename
 from .fields import MoneyField
+from .files import invoice_document_upload_to
 
 if TYPE_CHECKING:
     from .payment import Payment  # noqa: F401
@@ -115,6 +116,12 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
     close_reason = models.TextField(_("close reason"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    # Written once (a conditional UPDATE), by django_carepay.documents only.
+    document = models.FileField(
+        _("PDF"), upload_to=invoice_document_upload_to, blank=True, max_length=255,
+        editable=False,
+        help_text=_("The issued invoice as first rendered; every download is this file."),
+    )
 
     subtotal = MoneyField(_("subtotal"))
     tax = MoneyField(_("tax"))

@@ -15,6 +15,7 @@ from ..money import normalize
 from ..permissions import APPROVE_PAYMENT, RECORD_PAYMENT, REFUND_PAYMENT, codename
 from ..proofs import proof_upload_to
 from .fields import MoneyField
+from .files import receipt_upload_to
 from .invoice import Invoice
 
 
@@ -86,6 +87,12 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     proof = models.FileField(
         _("proof of payment"), upload_to=proof_upload_to, blank=True, max_length=255,
         help_text=_("Served only to staff and the payer, never from a public URL."),
+    )
+    # Written once (a conditional UPDATE), by django_carepay.documents only.
+    receipt = models.FileField(
+        _("receipt"), upload_to=receipt_upload_to, blank=True, max_length=255,
+        editable=False,
+        help_text=_("The receipt PDF as first rendered; every download is this file."),
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,

@@ -1,0 +1,103 @@
+"""Render invoices and receipts to PDF from their templates, fresh each time.
+
+``render_*`` never store anything and never change billing state; what to keep and
+serve again is :mod:`django_carepay.documents.stored`'s job. Templates live under
+``carepay/pdf/`` and extend ``carepay/pdf/base.html`` (blocks ``issuer``,
+``billed_to``, ``lines``, ``totals``, ``payment_instructions``, ``footer``), so a host
+overrides one block or one template.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from ..adapter import get_adapter
+from ..backends import get_backend
+from ..exceptions import CarepayConfigurationError, InvalidState, UnknownBackend
+from ..links import payment_link
+from ..models import Invoice, Payment
+from . import engine
+
+#: The keys ``adapter.issuer_details()`` may return; missing ones render as blank.
+ISSUER_KEYS = ("name", "address", "logo", "tax_id", "email", "phone", "website")
+
+
+def issuer(invoice: Invoice) -> dict[str, Any]:
+    """Who issues ``invoice``, with every key of :data:`ISSUER_KEYS` present."""
+    return {**dict.fromkeys(ISSUER_KEYS, ""), **get_adapter().issuer_details(invoice)}
+
+
+def pay_link(invoice: Invoice, request: Any = None) -> str:
+    """The signed pay link printed on an open invoice, or ``""`` when the invoice has
+    nothing to pay or no absolute link can be built (check ``carepay.W001`` says why).
+
+    Built from ``CAREPAY["SITE_URL"]`` (or the current Site) when there is one, so a
+    stored PDF does not depend on the host name of whoever downloaded it first; from
+    ``request`` only when neither is configured.
+    """
+    if not invoice.is_payable:
+        return ""
+    for source in (None, request):
+        try:
+            return payment_link(invoice, request=source)
+        except CarepayConfigurationError:
+            continue
+    return ""
+
+
+def invoice_context(invoice: Invoice, *, request: Any = None) -> dict[str, Any]:
+    """What ``carepay/pdf/invoice.html`` is rendered with."""
+    link = pay_link(invoice, request)
+    return {
+        "invoice": invoice,
+        "currency": invoice.currency,
+        "issuer": issuer(invoice),
+        "lines": list(invoice.lines.all()),
+        "draft": invoice.status == Invoice.Status.DRAFT,
+        "pay_link": link,
+        "pay_qr": engine.qr_svg(link) if link else "",
+        "title": invoice.number or "Draft invoice",
+    }
+
+
+def receipt_context(payment: Payment) -> dict[str, Any]:
+    """What ``carepay/pdf/receipt.html`` is rendered with."""
+    invoice = payment.invoice
+    try:
+        method = str(get_backend(payment.backend).label)
+    except UnknownBackend:  # a method since removed from CAREPAY["BACKENDS"]
+        method = payment.backend
+    return {
+        "invoice": invoice,
+        "payment": payment,
+        "currency": payment.currency,
+        "issuer": issuer(invoice),
+        "lines": list(invoice.lines.all()),
+        "method": method,
+        "confirmation": payment.provider_reference or payment.reference or payment.public_id,
+        "title": f"Receipt for {invoice.number}",
+    }
+
+
+def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
+    """Render ``template_name`` with ``context`` to PDF bytes."""
+    return engine.html_to_pdf(render_to_string(template_name, context))
+
+
+def render_invoice_pdf(invoice: Invoice, *, request: Any = None) -> bytes:
+    """``invoice`` as an A4 PDF, as it stands now; a draft carries a DRAFT watermark.
+
+    Renders every time: use :func:`~django_carepay.documents.invoice_pdf` to serve an
+    issued invoice's stored copy.
+    """
+    return render_pdf("carepay/pdf/invoice.html", invoice_context(invoice, request=request))
+
+
+def render_receipt_pdf(payment: Payment) -> bytes:
+    """A receipt for ``payment`` as an A4 PDF; refuses a payment that received no money
+    (:class:`InvalidState`)."""
+    if payment.status not in Payment.RECEIVED:
+        raise InvalidState(f"Payment {payment.public_id} received no money: no receipt.")
+    return render_pdf("carepay/pdf/receipt.html", receipt_context(payment))

@@ -1,0 +1,55 @@
+"""PDF downloads: an invoice and a payment's receipt, under the invoice page's rule.
+
+Whoever may see the invoice page (its customer, a session that opened its payment
+link) or staff who may see every invoice get the PDF; anyone else a 404, so a
+guessed id reveals nothing. Staff also get a draft's watermarked preview.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from .. import documents, permissions
+from ..links import can_view
+from ..models import Invoice, Payment
+
+
+def may_download(request: HttpRequest, invoice: Invoice) -> bool:
+    """The invoice page's rule, or staff with ``carepay.view_invoice``."""
+    return can_view(request, invoice) or permissions.can_view_invoices(request.user)
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    """``content`` shown inline by the browser, saved as ``filename``; never cached by
+    a shared cache (it is someone's bill)."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, filename) or "inline"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def invoice_pdf(request: HttpRequest, public_id: object) -> HttpResponse:
+    """``carepay:invoice_pdf``: the invoice's stored PDF (a draft's preview for staff)."""
+    invoice = get_object_or_404(Invoice, public_id=public_id)
+    if not may_download(request, invoice):
+        raise Http404("No invoice found.")
+    name = invoice.number or f"draft-{invoice.public_id.hex[:8]}"
+    return pdf_response(documents.invoice_pdf(invoice, request=request), f"{name}.pdf")
+
+
+@require_GET
+def receipt_pdf(request: HttpRequest, public_id: object) -> HttpResponse:
+    """``carepay:receipt_pdf``: the receipt of a payment that received money."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("invoice"), public_id=public_id,
+        status__in=Payment.RECEIVED,
+    )
+    if not may_download(request, payment.invoice):
+        raise Http404("No payment found.")
+    filename = f"receipt-{payment.invoice.number}-{payment.public_id.hex[:8]}.pdf"
+    return pdf_response(documents.receipt_pdf(payment), filename)

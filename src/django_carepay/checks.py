@@ -16,7 +16,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, carepay_settings
+from .conf import DEFAULTS, EMAIL_KINDS, carepay_settings
 
 
 @checks.register("carepay")
@@ -88,3 +88,21 @@ def check_setting_names(app_configs: Any = None, **kwargs: Any) -> list[checks.C
         hint=(f"Did you mean {closest!r}? " if closest else "") + f"The settings are: {known}.",
         id="carepay.E007",
     ) for key, closest in carepay_settings.unknown_keys()]
+
+
+@checks.register("carepay")
+def check_email_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``carepay.E008``: ``CAREPAY["EMAILS"]`` names a kind of e-mail carepay does not
+    send; ``carepay.E009``: ``CAREPAY["REMINDER_SCHEDULE"]`` is not a list of whole days."""
+    kinds = ", ".join(EMAIL_KINDS)
+    messages: list[checks.CheckMessage] = [checks.Error(
+        f"CAREPAY['EMAILS'][{kind!r}] is not a kind of e-mail carepay sends.",
+        hint=f"The kinds are: {kinds}.", id="carepay.E008",
+    ) for kind in carepay_settings.unknown_email_kinds()]
+    try:
+        carepay_settings.REMINDER_SCHEDULE  # noqa: B018 (reading it validates it)
+    except (TypeError, ValueError):
+        messages.append(checks.Error(
+            "CAREPAY['REMINDER_SCHEDULE'] must be a list of whole days relative to the "
+            "due date, e.g. [-3, 0, 7, 14].", id="carepay.E009"))
+    return messages

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -85,17 +86,17 @@ def send_payment_decided(payment_pk: int) -> None:
                 {"payment": payment, "approved": approved})
 
 
-def send_reminder(reminder_pk: int) -> None:
+def send_reminder(reminder_pk: int, today: date | None = None) -> None:
     """``invoice_reminder``: the claimed reminder ``reminder_pk``, unless its invoice
     was settled since the claim. ``sent_at`` records that it went; a reminder claimed
     but not sent (no address, the mail server refused) keeps ``sent_at`` empty and is
-    not tried again."""
+    not tried again. ``today`` is the day the reminder is for (default: today)."""
     reminder = InvoiceReminder.objects.select_related(
         "invoice", "invoice__customer").get(pk=reminder_pk)
     invoice = reminder.invoice
     if not invoice.is_payable or invoice.due_date is None:
         return
-    days_late = (timezone.localdate() - invoice.due_date).days
+    days_late = ((today or timezone.localdate()) - invoice.due_date).days
     context = {"reminder": reminder, "days_late": days_late, "days_left": -days_late}
     if _mail_payer("invoice_reminder", invoice, context,
                    lambda: [invoice_attachment(invoice)]):

@@ -8,6 +8,7 @@ cannot be undone wait for the commit, and never turn a committed change into an 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -82,6 +83,6 @@ def _email_refund_after_commit(refund: Transaction) -> None:
     _after_commit(emails.send_refund_issued, refund.pk)
 
 
-def _remind_after_commit(reminder: InvoiceReminder) -> None:
-    """Send the claimed ``reminder`` once its claim is committed."""
-    _after_commit(emails.send_reminder, reminder.pk)
+def _remind_after_commit(reminder: InvoiceReminder, today: date | None) -> None:
+    """Send the claimed ``reminder`` (for ``today``) once its claim is committed."""
+    _after_commit(emails.send_reminder, reminder.pk, today)

@@ -63,7 +63,7 @@ def send_due_reminders(*, today: date | None = None) -> list[DueReminder]:
         try:
             with transaction.atomic():
                 reminder = InvoiceReminder.objects.create(invoice=due.invoice, step=due.step)
-                _remind_after_commit(reminder)
+                _remind_after_commit(reminder, today)
         except IntegrityError:
             continue  # another run claimed this step first; it sends it
         claimed.append(due)

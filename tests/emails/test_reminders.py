@@ -87,6 +87,16 @@ class TestSchedule:
 
         assert steps(invoice) == [0]
 
+    def test_an_invoice_issued_already_overdue_is_reminded(self, patient):
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        invoice = due_invoice(patient, due_date=today - timedelta(days=10))
+
+        remind(today)
+
+        assert steps(invoice) == [7]
+
     def test_a_custom_schedule(self, settings, patient):
         settings.CAREPAY = {**settings.CAREPAY, "REMINDER_SCHEDULE": [30, 1]}
         invoice = due_invoice(patient)

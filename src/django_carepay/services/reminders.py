@@ -18,9 +18,10 @@ def due_reminders(*, today: date | None = None) -> list[DueReminder]:
     """The reminders due ``today``: one per open or overdue invoice with money due, an
     e-mail address and a due date, for the latest step of the schedule it has reached
     that it was not reminded at yet. Only the latest: an invoice that reached two steps
-    since the last run (cron was down) gets one reminder, not a burst. A step that
-    fell on or before the day the invoice was issued is not sent (the invoice e-mail
-    was). Paid, void, written-off (uncollectible) and draft invoices are never due.
+    since the last run (cron was down) gets one reminder, not a burst. A step up to
+    the due date that fell on or before the day the invoice was issued is not sent
+    (the invoice e-mail was); an invoice issued already overdue is reminded. Paid,
+    void, written-off (uncollectible) and draft invoices are never due.
     """
     schedule = carepay_settings.REMINDER_SCHEDULE
     if not schedule:
@@ -39,8 +40,13 @@ def due_reminders(*, today: date | None = None) -> list[DueReminder]:
         step = max(s for s in schedule if s <= days)
         issued = timezone.localdate(invoice.issued_at) if invoice.issued_at else None
         recipient = payer_email(invoice)
+        # A reminder before (or on) the due date that fell on or before the issue day
+        # would repeat the invoice e-mail ("due in 3 days" for an invoice issued the
+        # day before it is due); an invoice issued already late is reminded.
+        too_early = step <= 0 and issued is not None \
+            and invoice.due_date + timedelta(days=step) <= issued
         if (invoice.pk, step) in claimed or invoice.amount_due <= 0 or not recipient \
-                or (issued is not None and invoice.due_date + timedelta(days=step) <= issued):
+                or too_early:
             continue
         due.append(DueReminder(invoice=invoice, step=step, due_date=invoice.due_date,
                                recipient=recipient))

@@ -64,8 +64,8 @@ def _email_decision_after_commit(payment: Payment) -> None:
     _after_commit(emails.send_payment_decided, payment.pk)
 
 
-def _email_receipt_after_commit(payment: Payment, charge: Transaction) -> None:
-    """Once ``charge`` (money received for ``payment``) is committed: the payer's
+def _email_receipt_after_commit(charge: Transaction) -> None:
+    """Once ``charge`` (money received, a ledger row) is committed: the payer's
     receipt and the staff's notice. Queued by the one code path that records a
     charge, which runs once per charge (the ledger keys it), so a charge confirmed
     by webhook and return page alike is receipted once."""

@@ -47,4 +47,4 @@ def _announce_charge(invoice: Invoice, payment: Payment, txn: Transaction, *, by
     the receipt and the staff's notice leave on commit."""
     _announce_money(invoice, payment, txn, settled=settled, by=by,
                     signal=signals.payment_succeeded, details={"by": by})
-    _email_receipt_after_commit(payment, txn)
+    _email_receipt_after_commit(txn)

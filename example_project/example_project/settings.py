@@ -102,7 +102,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # and to the payer only, so there is deliberately no MEDIA_URL route.
 MEDIA_ROOT = BASE_DIR / "media"
 
-# E-mails (invoices with their pay link) are printed in the runserver console.
+# carepay's e-mails (invoices with their pay link, receipts, failures, refunds, transfer
+# decisions, reminders, staff notices) are printed in the runserver console, text and
+# HTML alike; `manage.py carepay_send_reminders` prints the reminders due today.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "billing@riverside-practice.example"
 
@@ -224,6 +226,10 @@ CAREPAY = {
     # recorded a payment may not approve it too.
     "STAFF_NOTIFICATION_EMAILS": ["frank.osei@example.com"],
     "REQUIRE_DISTINCT_APPROVER": True,
+    # Every kind of e-mail is on (the default); reminders 3 days before the due date,
+    # on it, and a week and a fortnight after (the default schedule, spelled out).
+    "EMAILS": {},
+    "REMINDER_SCHEDULE": [-3, 0, 7, 14],
     # Used for links e-mailed outside a request (invoice e-mails).
     "SITE_URL": os.environ.get("CAREPAY_SITE_URL", "http://127.0.0.1:8000"),
 }

@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.utils.module_loading import import_string
 
 from .conf import carepay_settings
@@ -87,14 +87,45 @@ class DefaultCarepayAdapter:
         several businesses can answer per invoice."""
         return carepay_settings.FROM_EMAIL
 
+    def send_message(self, message: EmailMultiAlternatives, *, kind: str,
+                     invoice: Invoice | None) -> None:
+        """Send one of carepay's e-mails (called on commit, never inside the money's
+        transaction). ``message`` is complete: subject, text and HTML bodies,
+        recipients, sender and any PDF attached; ``kind`` is one of
+        :data:`~django_carepay.conf.EMAIL_KINDS` (also in its ``X-Carepay-Kind``
+        header). Override to queue it, tag it for your e-mail provider, or add a BCC.
+        An exception raised here is logged with the invoice number; it never undoes
+        the payment the e-mail is about.
+
+        A host adapter that still overrides the older :meth:`send_mail` keeps
+        receiving every message through it (subject, bodies and recipients, without
+        attachments); override this method instead to get the attachments too.
+        """
+        if type(self).send_mail is not DefaultCarepayAdapter.send_mail:
+            html = next((str(body) for body, mimetype in message.alternatives
+                         if mimetype == "text/html"), None)
+            self.send_mail(subject=str(message.subject), message=str(message.body),
+                           recipient_list=list(message.to), html_message=html,
+                           invoice=invoice)
+            return
+        message.send()
+
     def send_mail(self, *, subject: str, message: str, recipient_list: list[str],
                   html_message: str | None = None, invoice: Invoice | None = None,
                   **kwargs: Any) -> None:
-        """Send one of carepay's e-mails about ``invoice`` (called on commit)."""
+        """Send an e-mail about ``invoice``. Superseded by :meth:`send_message`, which
+        carepay now calls; kept so that hosts overriding it keep working (see there)."""
         send_mail(
             subject, message, self.from_email(invoice), recipient_list,
             html_message=html_message, **kwargs,
         )
+
+    def staff_recipients(self, invoice: Invoice, kind: str) -> list[str]:
+        """Who on the staff hears about ``invoice`` for e-mails of ``kind``
+        (``"transfer_submitted"``, ``"staff_payment_received"``); default
+        ``CAREPAY["STAFF_NOTIFICATION_EMAILS"]``. E.g. the teacher of a lesson, or
+        nobody (``[]``) for a kind staff do not want."""
+        return carepay_settings.STAFF_NOTIFICATION_EMAILS
 
     # -- links -------------------------------------------------------------------
     def build_absolute_uri(self, path: str, request: HttpRequest | None = None) -> str:

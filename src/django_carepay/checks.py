@@ -17,7 +17,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, carepay_settings
+from .conf import DEFAULTS, EMAIL_KINDS, carepay_settings
 
 
 @checks.register("carepay")
@@ -103,3 +103,21 @@ def check_pdf(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessag
     if problem is None:
         return []
     return [checks.Error(problem, hint=engine.INSTALL_HINT, id="carepay.E030")]
+
+
+@checks.register("carepay")
+def check_email_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``carepay.E008``: ``CAREPAY["EMAILS"]`` names a kind of e-mail carepay does not
+    send; ``carepay.E009``: ``CAREPAY["REMINDER_SCHEDULE"]`` is not a list of whole days."""
+    kinds = ", ".join(EMAIL_KINDS)
+    messages: list[checks.CheckMessage] = [checks.Error(
+        f"CAREPAY['EMAILS'][{kind!r}] is not a kind of e-mail carepay sends.",
+        hint=f"The kinds are: {kinds}.", id="carepay.E008",
+    ) for kind in carepay_settings.unknown_email_kinds()]
+    try:
+        carepay_settings.REMINDER_SCHEDULE  # noqa: B018 (reading it validates it)
+    except (TypeError, ValueError):
+        messages.append(checks.Error(
+            "CAREPAY['REMINDER_SCHEDULE'] must be a list of whole days relative to the "
+            "due date, e.g. [-3, 0, 7, 14].", id="carepay.E009"))
+    return messages

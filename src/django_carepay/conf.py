@@ -45,7 +45,27 @@ DEFAULTS: dict[str, Any] = {
     # Scheme and host for links built outside a request (e-mailed payment links),
     # e.g. "https://clinic.example.com". None: django.contrib.sites if installed.
     "SITE_URL": None,
+    # E-mail kinds switched on or off, e.g. {"staff_payment_received": False}; a kind
+    # not named keeps its default (on).
+    "EMAILS": {},
+    # Days relative to an invoice's due date on which carepay_send_reminders reminds
+    # the payer (negative: before it is due).
+    "REMINDER_SCHEDULE": [-3, 0, 7, 14],
 }
+
+#: Every kind of e-mail carepay sends (design §12); each has the templates
+#: ``carepay/email/<kind>_subject.txt``, ``<kind>_body.txt`` and ``<kind>_body.html``.
+EMAIL_KINDS: tuple[str, ...] = (
+    "invoice_issued",
+    "payment_receipt",
+    "payment_failed",
+    "refund_issued",
+    "transfer_submitted",
+    "transfer_approved",
+    "transfer_rejected",
+    "invoice_reminder",
+    "staff_payment_received",
+)
 
 
 class CarepaySettings:
@@ -126,6 +146,28 @@ class CarepaySettings:
         ``None``: the current ``django.contrib.sites`` site, if installed."""
         value = self._get("SITE_URL")
         return str(value).rstrip("/") if value else None
+
+    @property
+    def EMAILS(self) -> dict[str, bool]:
+        """Which kinds of e-mail carepay sends, by kind (see :data:`EMAIL_KINDS`):
+        ``{"staff_payment_received": False}`` switches one off. Default: every kind on.
+        A kind carepay does not know is a system check error (``carepay.E008``)."""
+        configured = self._get("EMAILS") or {}
+        return {kind: bool(configured.get(kind, True)) for kind in EMAIL_KINDS}
+
+    def unknown_email_kinds(self) -> list[str]:
+        """The keys of ``CAREPAY["EMAILS"]`` that name no kind of e-mail (typos)."""
+        configured = self._get("EMAILS") or {}
+        if not isinstance(configured, Mapping):
+            return []
+        return [str(kind) for kind in configured if kind not in EMAIL_KINDS]
+
+    @property
+    def REMINDER_SCHEDULE(self) -> list[int]:
+        """Days relative to an invoice's due date on which ``carepay_send_reminders``
+        reminds the payer of an unpaid invoice, sorted (``-3``: three days before it
+        is due, ``7``: a week late); default ``[-3, 0, 7, 14]``. ``[]`` sends none."""
+        return sorted({int(day) for day in self._get("REMINDER_SCHEDULE") or []})
 
     def unknown_keys(self) -> list[tuple[str, str | None]]:
         """The keys of ``settings.CAREPAY`` carepay does not know, each with the known

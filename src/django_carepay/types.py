@@ -14,10 +14,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Payment
+    from datetime import date
+
+    from .models import Invoice, Payment
 
 __all__ = [
     "ActionKind",
+    "DueReminder",
     "PaymentAction",
     "PaymentStart",
     "ProviderUpdate",
@@ -140,3 +143,15 @@ class PaymentStart:
     payment: Payment
     action: PaymentAction | None
 
+
+
+@dataclass(frozen=True, kw_only=True)
+class DueReminder:
+    """A reminder ``carepay_send_reminders`` sends (or, with ``--dry-run``, would):
+    ``invoice`` reaches ``step`` (days relative to its ``due_date``; negative: before
+    it) of ``CAREPAY["REMINDER_SCHEDULE"]``, and is written to at ``recipient``."""
+
+    invoice: Invoice
+    step: int
+    due_date: date
+    recipient: str

@@ -18,7 +18,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from django_carepay import services
-from django_carepay.models import Invoice, InvoiceLine, Payment, Transaction, WebhookEvent
+from django_carepay.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceReminder,
+    Payment,
+    Transaction,
+    WebhookEvent,
+)
 from tests import factories
 from tests.backends.bank_transfer.support import (
     CLINIC_TRANSFER,
@@ -98,11 +105,13 @@ def one_of_each(invoice, paid) -> dict[str, Any]:
         payload={"id": "evt_1", "data": {"object": {"id": "pi_1"}}},
         headers={"Stripe-Signature": "t=1,v1=abc"}, needs_attention=True,
     )
+    reminder = InvoiceReminder.objects.create(invoice=invoice, step=7)
     return {"invoice": invoice, "payment": paid, "transaction": paid.transactions.get(),
-            "webhookevent": event}
+            "webhookevent": event, "invoicereminder": reminder}
 
 
-@pytest.mark.parametrize("model", ["invoice", "payment", "transaction", "webhookevent"])
+@pytest.mark.parametrize("model", ["invoice", "payment", "transaction", "webhookevent",
+                                   "invoicereminder"])
 def test_changelist_and_change_page_render(admin_client, one_of_each, model):
     obj = one_of_each[model]
 

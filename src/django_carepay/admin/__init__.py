@@ -6,6 +6,7 @@ registers the model admins; each lives in its own module:
 - :mod:`.invoices` — drafts edited and issued; voiding, writing off, recording a payment;
 - :mod:`.payments` — approving, rejecting and refunding payments;
 - :mod:`.ledger` — the ledger and the webhook log, read-only;
+- :mod:`.reminders` — the reminders e-mailed, read-only;
 - :mod:`.forms` — the forms of those pages; :mod:`.actions` — running a service on
   the selected objects; :mod:`.display` — money columns and one-line descriptions.
 
@@ -37,6 +38,7 @@ from .forms import (
 from .invoices import DRAFT_FIELDS, InvoiceAdmin, InvoiceLineInline, PaymentInline
 from .ledger import TransactionAdmin, TransactionInline, WebhookEventAdmin
 from .payments import PaymentAdmin
+from .reminders import InvoiceReminderAdmin
 
 __all__ = [
     "DRAFT_FIELDS",
@@ -47,6 +49,7 @@ __all__ = [
     "InvoiceLineForm",
     "InvoiceLineFormSet",
     "InvoiceLineInline",
+    "InvoiceReminderAdmin",
     "PaymentAdmin",
     "PaymentInline",
     "ReadOnlyAdminMixin",

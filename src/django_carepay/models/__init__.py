@@ -1,8 +1,9 @@
-"""carepay's models: invoices, payments, the ledger, webhook events, sequences."""
+"""carepay's models: invoices, payments, the ledger, webhook events, sequences, reminders."""
 
 from .invoice import Invoice, InvoiceLine, InvoiceQuerySet
 from .ledger import LedgerImmutable, Transaction, TransactionQuerySet
 from .payment import Payment, PaymentQuerySet
+from .reminder import InvoiceReminder
 from .sequence import InvoiceSequence
 from .webhook import WebhookEvent
 
@@ -10,6 +11,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceQuerySet",
+    "InvoiceReminder",
     "InvoiceSequence",
     "LedgerImmutable",
     "Payment",

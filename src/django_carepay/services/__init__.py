@@ -16,6 +16,7 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.approvals`: submitted transfers, approved or rejected by staff;
 - :mod:`.refunds`: handing money back;
 - :mod:`.provider`: what a provider reported;
+- :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
 - :mod:`django_carepay.links`: payment links (re-exported here as before).
 """
@@ -42,6 +43,7 @@ from .payments import (
 from .provider import apply_provider_update
 from .refunds import REFUND_REFUSALS as REFUND_REFUSALS
 from .refunds import refund_payment
+from .reminders import due_reminders, send_due_reminders
 from .webhooks import handle_webhook
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "cancel_abandoned_payments",
     "cancel_payment",
     "create_invoice",
+    "due_reminders",
     "handle_webhook",
     "issue_invoice",
     "mark_overdue",
@@ -61,6 +64,7 @@ __all__ = [
     "reject_payment",
     "remove_line",
     "resolve_payment_link",
+    "send_due_reminders",
     "start_payment",
     "submit_transfer",
     "update_line",

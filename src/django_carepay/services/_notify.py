@@ -8,13 +8,14 @@ cannot be undone wait for the commit, and never turn a committed change into an 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from django.db import transaction
 
 from .. import emails
 from ..backends import get_backend
-from ..models import Invoice, Payment
+from ..models import Invoice, InvoiceReminder, Payment, Transaction
 
 logger = logging.getLogger("django_carepay")
 
@@ -61,3 +62,27 @@ def _email_staff_after_commit(payment: Payment) -> None:
 def _email_decision_after_commit(payment: Payment) -> None:
     """Tell the payer ``payment`` was approved or rejected once that is committed."""
     _after_commit(emails.send_payment_decided, payment.pk)
+
+
+def _email_receipt_after_commit(charge: Transaction) -> None:
+    """Once ``charge`` (money received, a ledger row) is committed: the payer's
+    receipt and the staff's notice. Queued by the one code path that records a
+    charge, which runs once per charge (the ledger keys it), so a charge confirmed
+    by webhook and return page alike is receipted once."""
+    _after_commit(emails.send_payment_receipt, charge.pk)
+    _after_commit(emails.send_staff_payment_received, charge.pk)
+
+
+def _email_failure_after_commit(payment: Payment) -> None:
+    """Tell the payer an online ``payment`` failed (with a link to try again)."""
+    _after_commit(emails.send_payment_failed, payment.pk)
+
+
+def _email_refund_after_commit(refund: Transaction) -> None:
+    """Tell the payer about the ``refund`` (a ledger row) once it is committed."""
+    _after_commit(emails.send_refund_issued, refund.pk)
+
+
+def _remind_after_commit(reminder: InvoiceReminder, today: date | None) -> None:
+    """Send the claimed ``reminder`` (for ``today``) once its claim is committed."""
+    _after_commit(emails.send_reminder, reminder.pk, today)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import signals
 from ..models import Invoice, Payment, Transaction
-from ._notify import _cancel_at_provider_after_commit, _send
+from ._notify import _cancel_at_provider_after_commit, _email_receipt_after_commit, _send
 
 
 def _cancel_locked(payment: Payment) -> None:
@@ -43,6 +43,8 @@ def _announce_money(invoice: Invoice, payment: Payment, txn: Transaction, *, set
 
 def _announce_charge(invoice: Invoice, payment: Payment, txn: Transaction, *, by: Any,
                      settled: bool) -> None:
-    """Money received (``payment_succeeded``), and ``invoice_paid`` if it settled."""
+    """Money received (``payment_succeeded``), and ``invoice_paid`` if it settled;
+    the receipt and the staff's notice leave on commit."""
     _announce_money(invoice, payment, txn, settled=settled, by=by,
                     signal=signals.payment_succeeded, details={"by": by})
+    _email_receipt_after_commit(txn)

@@ -32,7 +32,7 @@ from ._ledger import (
     _settle_if_paid,
 )
 from ._locks import _lock_matching_payment
-from ._notify import _send
+from ._notify import _email_failure_after_commit, _email_refund_after_commit, _send
 from ._settlement import _announce_charge, _announce_money
 
 logger = logging.getLogger("django_carepay")
@@ -169,6 +169,7 @@ def _on_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> No
     payment.failure_message = update.failure_message
     payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
     _send(signals.payment_failed, invoice, payment=payment, by=None)
+    _email_failure_after_commit(payment)
 
 
 def _on_cancelled(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
@@ -201,6 +202,7 @@ def _on_refunded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> 
                         provider_reference=update.transaction_reference, note=update.event_id)
     _save_refund(invoice, payment, txn)
     _send(signals.payment_refunded, invoice, payment=payment, transaction=txn, by=None)
+    _email_refund_after_commit(txn)
 
 
 def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice

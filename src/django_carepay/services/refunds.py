@@ -16,7 +16,7 @@ from ..money import quantize, round_to_currency
 from ._checks import _backend_or_none
 from ._ledger import _already_in_ledger, _apply_refund, _save_refund
 from ._locks import _copy_state, _lock_payment, _with_lock_timeout
-from ._notify import _send
+from ._notify import _email_refund_after_commit, _send
 
 logger = logging.getLogger("django_carepay")
 
@@ -138,6 +138,7 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
                                  result.provider_reference)
         else:
             _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
+        _email_refund_after_commit(txn)
     _copy_state(payment, locked)
     return txn
 

@@ -205,8 +205,12 @@ class TestApproving:
             services.approve_payment(submitted, by=approver)
             assert mail.outbox == []
 
-        assert len(callbacks) == 1
-        [email] = mail.outbox
+        # The decision, the receipt every payment received gets, and staff's notice.
+        assert len(callbacks) == 3
+        assert sorted(m.extra_headers["X-Carepay-Kind"] for m in mail.outbox) == [
+            "payment_receipt", "staff_payment_received", "transfer_approved"]
+        [email] = [m for m in mail.outbox
+                   if m.extra_headers["X-Carepay-Kind"] == "transfer_approved"]
         assert email.to == ["ada@example.com"]
         assert email.subject == f"Payment received for {invoice.number}"
         assert (f"We have received your payment of £80.00 (reference RS-{invoice.number}) "

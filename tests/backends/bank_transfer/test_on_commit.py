@@ -75,7 +75,11 @@ class TestDecisions:
             services.approve_payment(payment, by=approver)
             assert mail.outbox == []
 
-        assert [email.to for email in mail.outbox] == [["ada@example.com"]]
+        assert sorted((m.extra_headers["X-Carepay-Kind"], m.to) for m in mail.outbox) == [
+            ("payment_receipt", ["ada@example.com"]),
+            ("staff_payment_received", [STAFF_INBOX]),
+            ("transfer_approved", ["ada@example.com"]),
+        ]
 
     def test_nobody_is_emailed_when_an_approval_rolls_back(self, payment, approver, invoice):
         with contextlib.suppress(HostFailure), transaction.atomic():

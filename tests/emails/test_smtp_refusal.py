@@ -1,0 +1,88 @@
+"""A real SMTP server that refuses every message (aiosmtpd on a free loopback port,
+answering 550) never undoes a payment nor turns its page into a 500: the money is
+committed first, the e-mail is tried on commit, and the refusal is logged with the
+invoice number. These tests commit for real (no test-case transaction)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+from django.urls import reverse
+
+from django_carepay import services
+from django_carepay.models import Invoice, Payment, Transaction
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class RefuseEverything:
+    """An aiosmtpd handler that refuses every recipient, as a server over quota does."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: Any) -> str:
+        self.refused.append(address)
+        return "550 5.1.1 Mailbox unavailable"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def refusing_smtp(settings) -> Iterator[RefuseEverything]:
+    """carepay's e-mails go by SMTP to a local server that refuses them."""
+    handler = RefuseEverything()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def test_a_card_payment_commits_and_its_page_answers_despite_the_refusal(
+        refusing_smtp, patient, invoice, caplog):
+    client = Client(raise_request_exception=False)
+    client.force_login(patient)
+    caplog.set_level(logging.ERROR, logger="django_carepay")
+    page = client.get(reverse("carepay:pay", args=[invoice.public_id, "online"]))
+    pay_button = re.search(r'action="([^"]+)" id="dummy-pay-form"', page.content.decode())
+    assert pay_button
+
+    result = client.post(pay_button.group(1), follow=True)
+
+    assert result.status_code == 200
+    assert "Payment received" in result.content.decode()
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED
+    assert factories.reload(invoice).status == Invoice.Status.PAID
+    assert Transaction.objects.charges().count() == 1
+    assert refusing_smtp.refused == ["ada@example.com"]  # the server was asked, and refused
+    assert f"Could not send the payment_receipt e-mail for invoice {invoice.number}" \
+        in caplog.text
+    assert "550" in caplog.text
+
+
+def test_cash_recorded_by_staff_stays_recorded(refusing_smtp, invoice, staff, caplog):
+    payment = services.record_payment(invoice, backend="cash", by=staff)
+
+    assert factories.reload(payment).status == Payment.Status.SUCCEEDED
+    assert factories.reload(invoice).status == Invoice.Status.PAID
+    assert f"for invoice {invoice.number}" in caplog.text

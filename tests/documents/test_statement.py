@@ -134,3 +134,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client, patient, name):
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_the_figures_take_the_same_queries_however_many_items(patient, django_assert_num_queries):
+    today = timezone.localdate()
+    for days in (1, 40):
+        factories.pay_cash(owing(patient, days, today), "10.00")
+    with django_assert_num_queries(3):
+        build_statement(patient, as_of=today)
+    for days in (2, 70, 100, 120):
+        factories.pay_cash(owing(patient, days, today), "10.00")
+    with django_assert_num_queries(3):
+        [section] = build_statement(patient, as_of=today).sections
+    assert len(section.items) == len(section.movements) == 6

@@ -105,17 +105,15 @@ def _invoices(customer: Any) -> Any:
     return Invoice.objects.filter(customer=customer).exclude(status=Invoice.Status.DRAFT)
 
 
-def _issuer(customer: Any) -> dict[str, Any]:
+def _issuer(latest: Invoice | None) -> dict[str, Any]:
     """The adapter's issuer for the customer's most recent invoice (issuer details
     are per invoice); blank when they have none."""
-    latest = _invoices(customer).order_by("-issued_at", "-id").first()
     details = get_adapter().issuer_details(latest) if latest is not None else {}
     return {**dict.fromkeys(ISSUER_KEYS, ""), **details}
 
 
-def _billed_to(customer: Any) -> dict[str, str]:
+def _billed_to(customer: Any, latest: Invoice | None) -> dict[str, str]:
     """The billing snapshot of the customer's most recent invoice, else their account."""
-    latest = _invoices(customer).order_by("-issued_at", "-id").first()
     if latest is not None and latest.billing_name:
         return {"name": latest.billing_name, "address": latest.billing_address,
                 "country": latest.billing_country, "email": latest.billing_email}
@@ -179,8 +177,9 @@ def build_statement(customer: Any, *, currency: str | None = None,
                             if m.kind == Transaction.Kind.CHARGE), zero)
         sec.refunded = -sum((m.amount for m in sec.movements
                              if m.kind != Transaction.Kind.CHARGE), zero)
+    latest = _invoices(customer).order_by("-issued_at", "-id").first()
     return Statement(customer, as_of, start, [sections[c] for c in sorted(sections)],
-                     _issuer(customer), _billed_to(customer))
+                     _issuer(latest), _billed_to(customer, latest))
 
 
 def statement_context(customer: Any, *, currency: str | None = None,

@@ -1,4 +1,5 @@
-"""PDF downloads: an invoice and a payment's receipt, under the invoice page's rule.
+"""PDF downloads: an invoice and a payment's receipt, under the invoice page's rule;
+and the logged-in payer's own statement of account (page and PDF).
 
 Whoever may see the invoice page (its customer, a session that opened its payment
 link) or staff who may see every invoice get the PDF; anyone else a 404, so a
@@ -7,12 +8,15 @@ guessed id reveals nothing. Staff also get a draft's watermarked preview.
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from .. import documents, permissions
+from ..documents.statement import statement_context
 from ..links import can_view
 from ..models import Invoice, Payment
 
@@ -53,3 +57,30 @@ def receipt_pdf(request: HttpRequest, public_id: object) -> HttpResponse:
         raise Http404("No payment found.")
     filename = f"receipt-{payment.invoice.number}-{payment.public_id.hex[:8]}.pdf"
     return pdf_response(documents.receipt_pdf(payment), filename)
+
+
+def _currency(request: HttpRequest) -> str | None:
+    code = (request.GET.get("currency") or "").strip().upper()
+    if code and not (len(code) == 3 and code.isascii() and code.isalpha()):
+        raise Http404("No such currency.")
+    return code or None
+
+
+@login_required
+@require_GET
+def statement(request: HttpRequest) -> HttpResponse:
+    """``carepay:statement``: the logged-in payer's own statement of account."""
+    currency = _currency(request)
+    context = statement_context(request.user, currency=currency)
+    return render(request, "carepay/statement.html", {**context, "currency": currency})
+
+
+@login_required
+@require_GET
+def statement_pdf(request: HttpRequest) -> HttpResponse:
+    """``carepay:statement_pdf``: the same statement as an A4 PDF (``?currency=GBP``
+    for one currency); rendered afresh, never stored."""
+    currency = _currency(request)
+    content = documents.render_statement_pdf(request.user, currency=currency)
+    suffix = f"-{currency}" if currency else ""
+    return pdf_response(content, f"statement{suffix}-{timezone.localdate():%Y-%m-%d}.pdf")

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -63,6 +64,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         if os.environ.get("SQLITE_TEST_NAME") else {}
 
 STATIC_URL = "/static/"
+# Stored PDFs of tests that do not set their own land here, not in the working tree.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="carepay-test-media-")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = "billing@example.com"

@@ -1,6 +1,8 @@
 """Settings for carepay's test suite. ``DATABASE_URL`` selects PostgreSQL."""
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -66,6 +68,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 STATIC_URL = "/static/"
 # Stored PDFs of tests that do not set their own land here, not in the working tree.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="carepay-test-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = "billing@example.com"

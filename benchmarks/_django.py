@@ -34,10 +34,18 @@ def setup(database_url: str) -> None:
 def card_backend_on_a_test_database(**options: Any) -> Iterator[None]:
     """A Stripe backend aliased ``card`` with ``options``, on a throw-away database."""
     from django.conf import settings
-    from django.db import connection
 
     settings.CAREPAY = {**settings.CAREPAY, "BACKENDS": {"card": {
         "BACKEND": "django_carepay.backends.stripe.StripeBackend", "OPTIONS": options}}}
+    with a_test_database():
+        yield
+
+
+@contextmanager
+def a_test_database() -> Iterator[None]:
+    """A throw-away copy of the database (created, then dropped)."""
+    from django.db import connection
+
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

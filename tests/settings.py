@@ -1,7 +1,10 @@
 """Settings for carepay's test suite. ``DATABASE_URL`` selects PostgreSQL."""
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -63,6 +66,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         if os.environ.get("SQLITE_TEST_NAME") else {}
 
 STATIC_URL = "/static/"
+# Stored PDFs of tests that do not set their own land here, not in the working tree.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="carepay-test-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = "billing@example.com"

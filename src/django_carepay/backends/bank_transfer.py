@@ -18,6 +18,7 @@ Configure one instance per method, each with the countries and currencies it ser
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -53,18 +54,43 @@ class BankTransferBackend(OfflineRefunds, BasePaymentBackend):
     ``invoice``, ``amount_due`` (formatted), ``reference``, ``account``); ``account``
     (a mapping of account details shown to the payer, in order); ``reference_format``
     (``str.format`` pattern with ``{number}`` and ``{public_id}``, default ``{number}``);
-    and the common ``currencies`` and ``countries``.
+    ``iban``, ``bic`` and ``beneficiary`` (the account in machine-readable form: shown
+    with the account details, and on an open EUR invoice's PDF as an EPC "GiroCode"
+    QR; checked with schwifty, the ``[iban]`` extra, when it is installed); and the
+    common ``currencies`` and ``countries``.
     """
 
     requires_approval = True
     # Money sent back by bank transfer is recorded by staff, as for cash
     # (OfflineRefunds: staff send the money back themselves; recording it is the
     # whole refund).
-    option_names = frozenset({"instructions", "account", "reference_format"})
+    option_names = frozenset({"instructions", "account", "reference_format",
+                              "iban", "bic", "beneficiary"})
+
+    @property
+    def iban(self) -> str:
+        """The ``iban`` option without spaces, upper case; ``""`` when there is none."""
+        return "".join(str(self.options.get("iban") or "").split()).upper()
+
+    @property
+    def bic(self) -> str:
+        return "".join(str(self.options.get("bic") or "").split()).upper()
+
+    @property
+    def beneficiary(self) -> str:
+        return str(self.options.get("beneficiary") or "").strip()
 
     @property
     def account(self) -> Mapping[str, str]:
-        return dict(self.options.get("account") or {})
+        """``account``, then the beneficiary, IBAN and BIC options it does not already
+        show, so the payer sees what the PDF's QR code pays."""
+        details = dict(self.options.get("account") or {})
+        shown = {str(label).upper() for label in details}
+        for label, value in (("Beneficiary", self.beneficiary), ("IBAN", self.iban),
+                             ("BIC", self.bic)):
+            if value and label.upper() not in shown:
+                details[label] = value
+        return details
 
     def payment_reference(self, invoice: Invoice) -> str:
         """The reference the payer should quote with their transfer."""
@@ -114,4 +140,26 @@ class BankTransferBackend(OfflineRefunds, BasePaymentBackend):
             messages.append(checks.Error(
                 f"{where}['reference_format'] {pattern!r} is not valid: {exc!r}; use "
                 "{number} and {public_id}.", id="carepay.E022"))
+        return messages + self._check_bank_codes(where)
+
+    def _check_bank_codes(self, where: str) -> list[checks.CheckMessage]:
+        """``carepay.E023`` an invalid ``iban``, ``carepay.E024`` an invalid ``bic``;
+        nothing to say without schwifty (the ``[iban]`` extra)."""
+        if not (self.iban or self.bic) or importlib.util.find_spec("schwifty") is None:
+            return []
+        from schwifty import BIC, IBAN
+        from schwifty.exceptions import SchwiftyException
+
+        messages: list[checks.CheckMessage] = []
+        for value, kind, check_id in ((self.iban, IBAN, "carepay.E023"),
+                                      (self.bic, BIC, "carepay.E024")):
+            if not value:
+                continue
+            try:
+                kind(value)
+            except SchwiftyException as exc:
+                name = kind.__name__.lower()
+                messages.append(checks.Error(
+                    f"{where}[{name!r}] {value!r} is not a valid {kind.__name__}: {exc}",
+                    id=check_id))
         return messages

@@ -18,7 +18,7 @@ from ..backends import get_backend
 from ..exceptions import CarepayConfigurationError, InvalidState, UnknownBackend
 from ..links import payment_link
 from ..models import Invoice, Payment
-from . import engine
+from . import engine, epc
 
 #: The keys ``adapter.issuer_details()`` may return; missing ones render as blank.
 ISSUER_KEYS = ("name", "address", "logo", "tax_id", "email", "phone", "website")
@@ -50,14 +50,16 @@ def pay_link(invoice: Invoice, request: Any = None) -> str:
 def invoice_context(invoice: Invoice, *, request: Any = None) -> dict[str, Any]:
     """What ``carepay/pdf/invoice.html`` is rendered with."""
     link = pay_link(invoice, request)
+    details = issuer(invoice)
     return {
         "invoice": invoice,
         "currency": invoice.currency,
-        "issuer": issuer(invoice),
+        "issuer": details,
         "lines": list(invoice.lines.all()),
         "draft": invoice.status == Invoice.Status.DRAFT,
         "pay_link": link,
         "pay_qr": engine.qr_svg(link) if link else "",
+        "giro_codes": epc.giro_codes(invoice, beneficiary=str(details["name"])),
         "title": invoice.number or "Draft invoice",
     }
 

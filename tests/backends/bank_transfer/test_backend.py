@@ -341,3 +341,52 @@ class TestChecks:
 
         assert [m.id for m in check_messages(**settings.CAREPAY["BACKENDS"])] == [
             "carepay.E022"]
+
+
+class TestBankCodeChecks:
+    """E023 an invalid ``iban``, E024 an invalid ``bic``, checked with schwifty."""
+
+    def test_valid_codes_pass(self):
+        pytest.importorskip("schwifty")
+        assert check_messages(transfer=with_options(
+            iban="DE89 3704 0044 0532 0130 00", bic="COBADEFFXXX")) == []
+
+    def test_e023_an_iban_with_a_bad_checksum(self):
+        pytest.importorskip("schwifty")
+        [message] = check_messages(transfer=with_options(iban="DE89370400440532013001"))
+
+        assert message.id == "carepay.E023"
+        assert message.msg.startswith(
+            "CAREPAY['BACKENDS']['transfer']['OPTIONS']['iban'] 'DE89370400440532013001' "
+            "is not a valid IBAN:")
+
+    def test_e024_a_malformed_bic(self):
+        pytest.importorskip("schwifty")
+        [message] = check_messages(transfer=with_options(bic="COBA"))
+
+        assert message.id == "carepay.E024"
+        assert "['bic'] 'COBA' is not a valid BIC:" in message.msg
+
+    def test_without_schwifty_the_codes_are_not_checked(self, monkeypatch):
+        import importlib.util
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: None if name == "schwifty" else real(name, *a))
+
+        assert check_messages(transfer=with_options(iban="not an iban", bic="?")) == []
+
+    def test_the_payer_sees_the_iban_options_with_the_account(self):
+        backend = BankTransferBackend("sepa", {"OPTIONS": {
+            "account": {"Bank": "Commerzbank"}, "iban": "de89 3704 0044 0532 0130 00",
+            "bic": "cobadeffxxx", "beneficiary": "Riverside Praxis GmbH"}})
+
+        assert dict(backend.account) == {
+            "Bank": "Commerzbank", "Beneficiary": "Riverside Praxis GmbH",
+            "IBAN": "DE89370400440532013000", "BIC": "COBADEFFXXX"}
+
+    def test_an_iban_already_in_the_account_is_not_repeated(self):
+        backend = BankTransferBackend("sepa", {"OPTIONS": {
+            "account": {"IBAN": "DE89 3704 0044 0532 0130 00"},
+            "iban": "DE89370400440532013000"}})
+
+        assert dict(backend.account) == {"IBAN": "DE89 3704 0044 0532 0130 00"}

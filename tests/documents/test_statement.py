@@ -147,3 +147,34 @@ def test_the_figures_take_the_same_queries_however_many_items(patient, django_as
     with django_assert_num_queries(3):
         [section] = build_statement(patient, as_of=today).sections
     assert len(section.items) == len(section.movements) == 6
+
+
+@pytest.mark.parametrize("name", ["carepay:statement", "carepay:statement_pdf"])
+def test_staff_who_may_view_invoices_see_a_customers_statement(client, staff, patient,
+                                                              other_patient, name):
+    from django.contrib.auth.models import Permission
+
+    mine = owing(patient, 3, timezone.localdate())
+    client.force_login(staff)
+    url = reverse(name)
+
+    refused = client.get(url, {"customer": patient.pk})  # no carepay.view_invoice yet
+    staff.user_permissions.add(Permission.objects.get(codename="view_invoice"))
+    staff = type(staff).objects.get(pk=staff.pk)  # fresh permission cache
+    client.force_login(staff)
+    shown = client.get(url, {"customer": patient.pk})
+    unknown = client.get(url, {"customer": 10**9})
+
+    assert refused.status_code == 404
+    assert shown.status_code == 200
+    body = pdf_text(shown.content) if name.endswith("_pdf") else shown.content.decode()
+    assert mine.number in body
+    assert unknown.status_code == 404
+
+
+def test_a_payer_cannot_ask_for_someone_elses_statement(client, patient, other_patient):
+    owing(other_patient, 3, timezone.localdate())
+    client.force_login(patient)
+
+    assert client.get(reverse("carepay:statement"),
+                      {"customer": other_patient.pk}).status_code == 404

@@ -105,3 +105,17 @@ def test_the_admin_pages_link_the_pdfs(admin_client, billed):
 
     assert pdf_url(billed) in invoice_page
     assert receipt_url(payment) in payment_page
+
+
+def test_an_expired_payment_link_does_not_open_the_pdf(client, billed, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now() - timedelta(hours=2), tick=False):
+        token = links.payment_link(billed).rstrip("/").rsplit("/", 1)[1]
+    settings.CAREPAY = {**settings.CAREPAY, "PAYMENT_LINK_MAX_AGE": 3600}
+
+    assert client.get(reverse("carepay:invoice_link", args=[token])).status_code == 404
+    assert client.get(pdf_url(billed)).status_code == 404

@@ -8,6 +8,9 @@ guessed id reveals nothing. Staff also get a draft's watermarked preview.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -66,12 +69,27 @@ def _currency(request: HttpRequest) -> str | None:
     return code or None
 
 
+def _statement_customer(request: HttpRequest) -> Any:
+    """Whose statement: the logged-in payer's own, or (``?customer=<id>``) a
+    customer's for staff who may view invoices; anything else is 404."""
+    wanted = request.GET.get("customer")
+    if wanted is None:
+        return request.user
+    if not permissions.can_view_invoices(request.user):
+        raise Http404("No such statement.")
+    try:
+        return get_user_model().objects.get(pk=wanted)
+    except (get_user_model().DoesNotExist, ValueError, TypeError):
+        raise Http404("No such customer.") from None
+
+
 @login_required
 @require_GET
 def statement(request: HttpRequest) -> HttpResponse:
-    """``carepay:statement``: the logged-in payer's own statement of account."""
+    """``carepay:statement``: the logged-in payer's own statement of account (staff
+    who may view invoices: any customer's, ``?customer=<id>``)."""
     currency = _currency(request)
-    context = statement_context(request.user, currency=currency)
+    context = statement_context(_statement_customer(request), currency=currency)
     return render(request, "carepay/statement.html", {**context, "currency": currency})
 
 
@@ -81,6 +99,6 @@ def statement_pdf(request: HttpRequest) -> HttpResponse:
     """``carepay:statement_pdf``: the same statement as an A4 PDF (``?currency=GBP``
     for one currency); rendered afresh, never stored."""
     currency = _currency(request)
-    content = documents.render_statement_pdf(request.user, currency=currency)
+    content = documents.render_statement_pdf(_statement_customer(request), currency=currency)
     suffix = f"-{currency}" if currency else ""
     return pdf_response(content, f"statement{suffix}-{timezone.localdate():%Y-%m-%d}.pdf")

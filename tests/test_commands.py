@@ -57,3 +57,10 @@ def test_a_payment_whose_page_was_just_reloaded_is_not_abandoned(invoice):
 
     assert services.cancel_abandoned_payments(older_than=timedelta(hours=24)) == 0
     assert factories.reload(payment).status == Payment.Status.PENDING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["carepay_mark_overdue", "carepay_send_reminders"])
+def test_a_malformed_today_is_a_clear_error(command):
+    with pytest.raises(CommandError, match="is not a YYYY-MM-DD date"):
+        call_command(command, today="29/11/2026")

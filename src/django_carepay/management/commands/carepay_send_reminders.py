@@ -3,14 +3,14 @@ cron, even two runs at once: each invoice is reminded at most once per step."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from ...emails import email_enabled
 from ...services.reminders import due_reminders, send_due_reminders
 from ...types import DueReminder
+from ..options import add_today_argument, today_option
 
 
 class Command(BaseCommand):
@@ -20,17 +20,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true",
                             help="List the reminders that would be sent; send and record none.")
-        parser.add_argument(
-            "--today", help="Treat this ISO date (YYYY-MM-DD) as today, e.g. to catch up.")
+        add_today_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = None
-        if options.get("today"):
-            try:
-                today = date.fromisoformat(options["today"])
-            except ValueError:
-                raise CommandError(
-                    f"--today {options['today']!r} is not a YYYY-MM-DD date.") from None
+        today = today_option(options)
         if options["dry_run"]:
             due = due_reminders(today=today)
             for reminder in due:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 import stripe
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -426,6 +427,10 @@ def test_a_delivery_signed_by_localstripe_itself_is_verified_and_applied(localst
         deadline = time.monotonic() + 10
         while not (ours := about(payment)) and time.monotonic() < deadline:
             time.sleep(0.05)
+        # The receipt goes out on commit in the live server's thread, after the event
+        # is stored: wait for it, or it lands in the next test's outbox.
+        while not receipts(invoice) and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:  # registrations outlive localstripe's reset: silence this one
         localstripe.register_webhook("carepay", endpoint, events=[])
 
@@ -434,6 +439,12 @@ def test_a_delivery_signed_by_localstripe_itself_is_verified_and_applied(localst
                                           WebhookEvent.Status.PROCESSED)
     assert ledger(invoice) == [("charge", Decimal("80.00"), payment.provider_reference)]
     assert factories.reload(invoice).status == Invoice.Status.PAID
+    assert len(receipts(invoice)) == 1
+
+
+def receipts(invoice):
+    return [m for m in mail.outbox if m.subject.startswith("Receipt:")
+            and invoice.number in m.subject]
 
 
 def about(payment):

@@ -1,19 +1,15 @@
 """Staff pages: the approvals queue and the decisions on it.
 
-Every page needs ``carepay.approve_payment`` (403 otherwise, also for anonymous
-users); decisions go through :mod:`django_carepay.services`.
+Every page needs ``carepay.approve_payment`` (a styled 403 otherwise; anonymous
+visitors are sent to log in); decisions go through :mod:`django_carepay.services`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import permissions, services
@@ -21,19 +17,17 @@ from ..emails import backend_label
 from ..exceptions import CarepayError, WouldOverpay
 from ..forms import ApproveForm, RejectForm
 from ..models import Payment
+from .access import render_staff, staff_view
 
 #: Kept for code that imported it; the name lives in :mod:`django_carepay.permissions`.
 APPROVE_PERMISSION = permissions.APPROVE_PAYMENT
 
 
-def approver_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """403 unless the user may approve payments (no login redirect: staff pages)."""
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not permissions.can_approve(request.user):
-            raise PermissionDenied("You may not approve payments.")
-        return view(request, *args, **kwargs)
-    return wrapper
+#: 403 (styled, nothing runs) unless the user may approve payments; anonymous GETs
+#: are sent to log in.
+approver_required = staff_view(permissions.can_approve,
+                               _("Approving and rejecting payments needs the "
+                                 "“Can approve or reject submitted payments” permission."))
 
 
 @require_GET
@@ -42,7 +36,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
     """Payments awaiting approval, oldest first, with what staff need to decide:
     a payment that would overpay its invoice (paid another way meanwhile) says so."""
     waiting = Payment.objects.awaiting_approval().select_related("invoice", "recorded_by")
-    return render(request, "carepay/staff/approvals.html", {
+    return render_staff(request, "carepay/staff/approvals.html", {
         "rows": [{"payment": p, "method": backend_label(p.backend),
                   "overpays_by": p.invoice.overpayment_if_received(p.amount)}
                  for p in waiting],

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
@@ -111,9 +112,22 @@ class TestApprovalsQueue:
         assert patient_client.get(APPROVALS).status_code == 403
         assert patient_client.post(approve_url(submitted)).status_code == 403
 
-    def test_anonymous_gets_403(self, client, submitted, nothing_changes):
+    def test_the_403_is_carepays_page_with_a_way_back(self, client, staff):
+        client.force_login(staff)
+
+        response = client.get(APPROVALS, HTTP_REFERER="http://testserver/billing/")
+
+        assert response.status_code == 403
+        assert "do that here" in response.content.decode()
+        assert 'href="http://testserver/billing/"' in response.content.decode()
+        assert "approve or reject submitted payments" in response.content.decode()
+
+    def test_anonymous_is_sent_to_log_in_and_may_not_post(self, client, submitted,
+                                                           nothing_changes):
         with nothing_changes(submitted):
-            assert client.get(APPROVALS).status_code == 403
+            response = client.get(APPROVALS)
+            assert response.status_code == 302
+            assert response["Location"].startswith(settings.LOGIN_URL)
             assert client.post(approve_url(submitted)).status_code == 403
             assert client.post(reject_url(submitted), {"reason": REASON}).status_code == 403
 

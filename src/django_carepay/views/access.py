@@ -59,7 +59,8 @@ def not_found(request: HttpRequest, message: _StrOrPromise | None = None) -> Htt
     }, status=404)
 
 
-def staff_view(check: Callable[[Any], bool], message: _StrOrPromise = "") -> Callable[[View], View]:
+def staff_view(check: Callable[[Any], bool],
+               message: _StrOrPromise = "") -> Callable[[View], View]:
     """Run the view only for users ``check`` accepts (a ``permissions.can_*`` rule).
 
     Anonymous GETs go to the log-in page and come back; everything else the rule

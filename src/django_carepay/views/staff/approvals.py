@@ -1,4 +1,4 @@
-"""Staff pages: the approvals queue and the decisions on it.
+"""The approvals queue and the decisions on it.
 
 Every page needs ``carepay.approve_payment`` (a styled 403 otherwise; anonymous
 visitors are sent to log in); decisions go through :mod:`django_carepay.services`.
@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import permissions, services
-from ..emails import backend_label
-from ..exceptions import CarepayError, WouldOverpay
-from ..forms import ApproveForm, RejectForm
-from ..models import Payment
-from .access import render_staff, staff_view
+from ... import permissions, services
+from ...emails import backend_label
+from ...exceptions import CarepayError, WouldOverpay
+from ...forms import ApproveForm, RejectForm
+from ...models import Payment
+from ..access import render_staff, staff_view
 
 #: Kept for code that imported it; the name lives in :mod:`django_carepay.permissions`.
 APPROVE_PERMISSION = permissions.APPROVE_PAYMENT

@@ -1,6 +1,7 @@
 # The whole set-up on a fresh machine:
 #   make demo   create .venv, install, migrate the example project (SQLite), seed, serve
 #   make test   create .venv, install, run the suite on SQLite, then on PostgreSQL
+#   make docs   build the documentation into docs/_build/html (warnings are errors)
 # PostgreSQL is used when reachable at $(PG_HOST):$(PG_PORT); with CI=true an
 # unreachable PostgreSQL fails the run instead of being skipped.
 
@@ -14,7 +15,8 @@ PG_USER ?= postgres
 PG_URL ?= postgres://$(PG_USER)@$(PG_HOST):$(PG_PORT)/carepay
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean
+.PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean \
+	docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +52,13 @@ test-postgres: install
 migrations-check: install
 	cd example_project && ../$(BIN)/python manage.py makemigrations --check --dry-run
 
+# -E: a fresh build every time, so a warning on an unchanged page is never hidden.
+docs: install
+	$(BIN)/python -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
+
 lint: install
 	$(BIN)/python -m ruff check src tests example_project benchmarks
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tox
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tox docs/_build

@@ -24,6 +24,7 @@ from clinic.models import Appointment
 
 from django_carepay import services
 from django_carepay.models import Invoice, Payment, Transaction
+from django_carepay.testing import pay_invoice
 
 PATIENTS = [f"patient{n}" for n in range(1, 6)]
 STAFF = ["reception", "finance", "admin"]
@@ -197,7 +198,7 @@ def test_bill_appointment_issues_an_invoice_for_the_consultation(db, django_user
 
 
 def test_paying_an_invoice_marks_its_appointment_paid_and_a_full_refund_reopens_it(
-        seeded, django_user_model):
+        seeded, django_user_model, carepay_signals):
     reception = django_user_model.objects.get(username="reception")
     finance = django_user_model.objects.get(username="finance")
     invoice = Invoice.objects.filter(status=Invoice.Status.OPEN, amount_paid=0,
@@ -205,10 +206,12 @@ def test_paying_an_invoice_marks_its_appointment_paid_and_a_full_refund_reopens_
     appointment = invoice.subject
     assert appointment.status == Appointment.Status.PENDING
 
-    payment = services.record_payment(invoice, backend="cash", by=reception)
+    payment = pay_invoice(invoice, backend="cash", by=reception)
     appointment.refresh_from_db()
     assert invoice.status == Invoice.Status.PAID
     assert appointment.status == Appointment.Status.PAID
+    # The clinic's receivers subscribe with sender=Appointment: that is who sent it.
+    assert carepay_signals.one("invoice_paid").sender is Appointment
 
     services.refund_payment(payment, amount=Decimal("10.00"), by=finance)
     appointment.refresh_from_db()
@@ -219,6 +222,8 @@ def test_paying_an_invoice_marks_its_appointment_paid_and_a_full_refund_reopens_
     appointment.refresh_from_db()
     assert invoice.status == Invoice.Status.REFUNDED
     assert appointment.status == Appointment.Status.PENDING
+    assert [call["transaction"].amount for call in carepay_signals.of("payment_refunded")] \
+        == [Decimal("10.00"), invoice.total - Decimal("10.00")]
 
 
 # -- the pages -----------------------------------------------------------------------

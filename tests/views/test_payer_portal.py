@@ -125,6 +125,17 @@ class TestStatusTabs:
         assert re.search(r'aria-current="page">Outstanding <span class="cp-count">3</span>',
                          page)
 
+    def test_empty_tabs_are_left_out_unless_asked_for(self, patient, patient_client):
+        invoice_for(patient)
+
+        shown = [t["key"] for t in patient_client.get(LIST).context["tabs"] if t["shown"]]
+        asked = patient_client.get(LIST, {"status": "void"})
+
+        assert shown == ["outstanding", "open", "all"]
+        assert [t["key"] for t in asked.context["tabs"] if t["shown"]] == [
+            "outstanding", "open", "void", "all"]
+        assert "No void invoices" in asked.content.decode()
+
     @pytest.mark.parametrize("status", ["draft", "OPEN", "", "<script>", "paid'--"])
     def test_an_unknown_status_shows_the_default(self, patient_client, every_state, status):
         response = patient_client.get(LIST, {"status": status})
@@ -231,7 +242,7 @@ class TestPagination:
         page = patient_client.get(LIST, {"status": "all", "q": "Consultation"}).content.decode()
 
         assert 'href="?status=all&amp;q=Consultation&amp;page=2" rel="next"' in page
-        assert 'href="?status=paid&amp;q=Consultation"' in page
+        assert 'href="?status=outstanding&amp;q=Consultation"' in page
 
 
 class TestSummaryCards:

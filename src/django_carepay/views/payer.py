@@ -86,8 +86,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return render(request, "carepay/invoice_list.html", {
         "invoices": page.object_list, "rows": rows, "page_obj": page,
         "tab": tab, "terms": terms, "counts": counts,
+        # A tab with nothing in it is left out, unless it is the one shown or one a
+        # payer always looks for (outstanding, all).
         "tabs": [{"key": f.key, "label": f.label, "count": counts[f.key],
-                  "url": _list_url(f.key, terms), "current": f is tab}
+                  "url": _list_url(f.key, terms), "current": f is tab,
+                  "shown": bool(counts[f.key]) or f is tab
+                  or f.key in (portal.DEFAULT_FILTER.key, "all")}
                  for f in portal.STATUS_FILTERS],
         "previous_url": _list_url(tab.key, terms, page.previous_page_number())
         if page.has_previous() else "",

@@ -187,7 +187,7 @@ def _submit_transfer(request: HttpRequest, invoice: Invoice,
                           % {"number": invoice.number})
     action = backend.payment_instructions(invoice)
     form = TransferConfirmationForm(
-        request.POST or None, request.FILES or None,
+        request.POST or None, request.FILES or None, label_suffix="",
         initial={"amount": invoice.amount_due, "reference": action.context["reference"]},
     )
     if request.method == "POST" and form.is_valid():

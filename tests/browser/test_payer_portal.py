@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.utils import timezone
@@ -20,19 +21,11 @@ from django_carepay.models import Invoice, Transaction
 from tests import factories
 from tests.backends.bank_transfer.support import CLINIC_TRANSFER, submit
 from tests.backends.stripe.support import CARD_OK
+from tests.browser.support import log_in, pay_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("card_backend")]
 
 PHONE = {"width": 390, "height": 844}
-
-
-def log_in(page, live_server, path="/billing/"):
-    page.goto(f"{live_server.url}{path}")
-    page.wait_for_url(re.compile(r"/accounts/login/"))
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{path}")
 
 
 def consultation(patient, amount="80.00", description="GP consultation", **kwargs):
@@ -70,12 +63,8 @@ def test_a_patient_filters_pays_by_card_and_sees_it_paid(
     page.wait_for_selector("#payment-element [name=standin-number]")
     assert page.text_content(".cp-amount-value") == "£80.00"
     assert page.is_enabled("#submit")
-    page.fill("[name=standin-number]", CARD_OK)
-    page.fill("[name=standin-exp_month]", "12")
-    page.fill("[name=standin-exp_year]", "30")
-    page.fill("[name=standin-cvc]", "123")
     page.screenshot(path=artifacts / "4-pay.png", full_page=True)
-    page.click("#submit")
+    pay_with(page, CARD_OK)
 
     page.wait_for_url("**/billing/payments/*/return/?payment_intent=pi_*")
     assert page.text_content("h1") == "Payment received"
@@ -163,7 +152,7 @@ def test_no_payer_page_scrolls_sideways_at_390_px(
         assert unlabelled == [], (name, unlabelled)
         levels = page.evaluate("""() => [...document.querySelectorAll(
             '.carepay h1, .carepay h2, .carepay h3')].map(h => +h.tagName[1])""")
-        assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])), \
+        assert levels[0] == 1 and all(b - a <= 1 for a, b in pairwise(levels)), \
             (name, levels)
 
     assert widths == dict.fromkeys(pages, 390), widths

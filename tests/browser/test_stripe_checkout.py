@@ -8,13 +8,13 @@ unchanged against localstripe.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 import pytest
 
 from django_carepay.models import Invoice, Payment, Transaction
 from tests.backends.stripe.support import CARD_DECLINED, CARD_OK, DECLINE_MESSAGE
+from tests.browser.support import log_in, pay_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("card_backend")]
 
@@ -23,24 +23,12 @@ SCREENSHOT = "/tmp/carepay-success.png"
 
 def log_in_and_open_the_pay_page(page, live_server, invoice):
     """From the invoice list (which asks to log in) to the card payment page."""
-    page.goto(f"{live_server.url}/billing/")
-    page.wait_for_url(re.compile(r"/accounts/login/\?next=/billing/$"))
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    log_in(page, live_server)
     page.click(f"text={invoice.number}")
     page.wait_for_url(f"**/billing/invoices/{invoice.public_id}/")
     page.click("#pay >> text=Card")
     page.wait_for_url(f"**/billing/invoices/{invoice.public_id}/pay/card/")
     page.wait_for_selector("#payment-element [name=standin-number]")  # Element mounted
-
-
-def pay_with(page, number):
-    page.fill("[name=standin-number]", number)
-    page.fill("[name=standin-exp_month]", "12")
-    page.fill("[name=standin-exp_year]", "30")
-    page.fill("[name=standin-cvc]", "123")
-    page.click("#submit")
 
 
 def test_a_patient_pays_an_invoice_by_card(page, live_server, transactional_db, patient,

@@ -8,6 +8,7 @@ except on CI (``CI=true``), which installs it and must not pass by skipping them
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 
 from tests.backends.stripe.support import card_backend, localstripe, localstripe_url
 
-__all__ = ["browser", "card_backend", "localstripe", "localstripe_url", "page"]
+__all__ = ["artifacts", "browser", "card_backend", "localstripe", "localstripe_url", "page"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -61,3 +62,15 @@ def page(browser: Any) -> Iterator[Any]:
     yield tab
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """A folder for this test's screenshots: under ``$CAREPAY_TEST_ARTIFACTS`` when
+    set, else ``test-artifacts/browser/`` at the repository root,
+    which git ignores. One folder per test, kept after the run."""
+    root = Path(os.environ.get("CAREPAY_TEST_ARTIFACTS")
+                or Path(__file__).resolve().parents[2] / "test-artifacts" / "browser")
+    folder = root / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

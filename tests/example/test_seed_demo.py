@@ -273,7 +273,7 @@ def test_home_page_sends_staff_to_the_admin(seeded, example_site, client, django
 
 def test_carepay_pages_use_the_clinic_layout(seeded, example_site, client, django_user_model):
     client.force_login(django_user_model.objects.get(username="patient1"))
-    response = client.get(reverse("carepay:invoice_list"))
+    response = client.get(reverse("carepay:invoice_list"), {"status": "all"})
     html = response.content.decode()
     assert response.status_code == 200
     assert "Riverside Medical Practice" in html

@@ -36,6 +36,7 @@ from ...forms.actions import (
 )
 from ...forms.invoices import InvoiceFilterForm
 from ...models import Invoice, InvoiceLine, Payment, Transaction
+from ...money import display_money
 from ...services import invoice_version
 from ..access import render_staff, staff_view
 
@@ -180,6 +181,9 @@ def render_invoice(request: HttpRequest, invoice: Invoice, *,
             row.overpays_by = invoice.overpayment_if_received(payment.amount)
             row.approve_form = form(f"approve-{payment.pk}", InvoiceApproveForm,
                                     prefix=payment_prefix(payment, "approve"))
+            row.approve_form.fields["amount"].help_text = _(
+                "Blank: the %(amount)s submitted.") % {
+                    "amount": display_money(payment.amount, payment.currency)}
             row.reject_form = form(f"reject-{payment.pk}", InvoiceRejectForm,
                                    prefix=payment_prefix(payment, "reject"))
         rows.append(row)

@@ -78,17 +78,19 @@ def test_seed_demo_creates_the_demo_accounts(seeded, django_user_model):
     assert users["reception"].is_staff and not users["reception"].is_superuser
     assert users["finance"].is_staff and not users["finance"].is_superuser
     assert users["admin"].is_superuser
-    assert list(users["reception"].groups.values_list("name", flat=True)) == ["Reception"]
-    assert list(users["finance"].groups.values_list("name", flat=True)) == ["Finance"]
+    assert list(users["reception"].groups.values_list("name", flat=True)) == ["Billing clerk"]
+    assert list(users["finance"].groups.values_list("name", flat=True)) == ["Billing manager"]
 
 
-def test_seed_demo_gives_reception_and_finance_their_permissions(seeded, django_user_model):
+def test_seed_demo_gives_reception_and_finance_their_billing_roles(seeded, django_user_model):
+    """carepay_setup_roles' groups, plus the clinic's own permission to see appointments."""
     views = {"carepay.view_invoice", "carepay.view_invoiceline", "carepay.view_payment",
              "carepay.view_transaction", "clinic.view_appointment"}
-    assert group_perms("Reception") == {"carepay.record_payment", *views}
-    assert group_perms("Finance") == {
+    billing = {"carepay.add_invoice", "carepay.change_invoice", "carepay.record_payment"}
+    assert group_perms("Billing clerk") == {*billing, *views}
+    assert group_perms("Billing manager") == {
         "carepay.refund_payment", "carepay.approve_payment", "carepay.view_dashboard",
-        "carepay.void_invoice", "carepay.record_payment", *views,
+        "carepay.void_invoice", *billing, *views,
     }
     reception = django_user_model.objects.get(username="reception")
     assert reception.has_perm("carepay.record_payment")

@@ -18,7 +18,7 @@ import importlib.abc, sys
 class NoDRF(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in {"rest_framework", "drf_spectacular"}:
-            raise ModuleNotFoundError(f"No module named {name!r}")
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
 sys.meta_path.insert(0, NoDRF())
@@ -47,7 +47,7 @@ call_command("check", "carepay")
 try:
     import django_carepay.api.urls
 except ModuleNotFoundError as exc:
-    print("api needs:", exc.name)
+    print("api needs:", exc.name.split(".")[0])
 """
 
 

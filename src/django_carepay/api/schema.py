@@ -16,17 +16,8 @@ from drf_spectacular.renderers import (
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 
-from ..models import Invoice, Payment
+from .openapi_settings import CAREPAY_SCHEMA_SETTINGS
 from .serializers import ErrorSerializer
-
-DESCRIPTION = """\
-Invoices, payment methods, payments and bank transfers of django-carepay, for
-single-page and mobile apps. Amounts are strings with the currency's decimals
-("80.00"), never numbers. Every refusal is `{"code", "message", "field"}`. POSTs honour
-an `Idempotency-Key` header (24 hours, per user or payment-link session): the same key
-and body replay the first response (`Idempotent-Replayed: true`); the same key with
-another body is refused with 422 `idempotency_key_reused`.
-"""
 
 _STATUS_TEXT = {
     400: "Bad input: `field` names it (e.g. amount above the amount due, empty reference, "
@@ -96,25 +87,9 @@ def carepay_endpoints_only(endpoints: list[Any], **kwargs: Any) -> list[Any]:
             and issubclass(endpoint[3].cls, CarepayAPIView)]
 
 
-SCHEMA_SETTINGS: dict[str, Any] = {
-    "TITLE": "django-carepay API",
-    "DESCRIPTION": DESCRIPTION,
-    "VERSION": "1",
-    "PREPROCESSING_HOOKS": ["django_carepay.api.schema.carepay_endpoints_only"],
-    # Request bodies get components of their own (a proof is a binary in multipart).
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "CarepayInvoiceStatusEnum": Invoice.Status.choices,
-        "CarepayPaymentStatusEnum": Payment.Status.choices,
-        "CarepayNextActionEnum": ["confirm", "redirect", "none"],
-        "CarepayDecisionOutcomeEnum": ["approved", "rejected"],
-    },
-}
-
-
 class CarepaySchemaView(SpectacularAPIView):
     """The OpenAPI 3 document (JSON; ``?format=yaml`` for YAML) of carepay's API only."""
 
     renderer_classes = [OpenApiJsonRenderer2, OpenApiJsonRenderer, OpenApiYamlRenderer,
                         OpenApiYamlRenderer2]
-    custom_settings = SCHEMA_SETTINGS
+    custom_settings = CAREPAY_SCHEMA_SETTINGS

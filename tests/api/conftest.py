@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from django_carepay.models import IdempotencyRecord, Payment
 from tests import factories
+
+# schemathesis is in the dev dependency group (make test, CI); tox's test environments
+# go without it, and without the fuzzing.
+collect_ignore = [] if importlib.util.find_spec("schemathesis") else ["test_fuzz.py"]
 
 #: The test settings' backends plus three bank transfer methods: the UK's (GBP, GB
 #: payers), Pakistan's (PKR and USD, PK payers) and an international one (any country).

@@ -12,13 +12,13 @@ from django.test import Client
 
 from django_carepay.models import Payment
 from tests.api.conftest import PNG
-from tests.browser.conftest import browser, page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def example_site(settings, tmp_path):
+    """The example project's URLs, templates and CAREPAY (the dummy card backend)."""
     from example_project import settings as example
 
     config = copy.deepcopy(example.CAREPAY)
@@ -31,7 +31,7 @@ def example_site(settings, tmp_path):
 
 
 def test_signing_up_and_confirming_a_transfer_from_the_page(
-        page, live_server, transactional_db, example_site, django_user_model):  # noqa: F811
+        page, live_server, transactional_db, example_site, django_user_model):
     from saas.demo import ensure_plans
 
     ensure_plans()

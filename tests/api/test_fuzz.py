@@ -2,7 +2,7 @@
 5xx, and every response (status, content type, headers, body) matches the document.
 
 ``CAREPAY_FUZZ_EXAMPLES`` sets the examples per operation and generation mode (default
-150: 300 cases per operation, valid and invalid input; CI runs it on SQLite and on
+120: 240 cases per operation, valid and invalid input; CI runs it on SQLite and on
 PostgreSQL). Path parameters, the ``invoice`` query and a body's ``method`` are often
 drawn from the objects made below, so the services run, not only the 404s. Requests
 are signed in with HTTP Basic as a superuser who is also a payer.
@@ -28,7 +28,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-MAX_EXAMPLES = int(os.environ.get("CAREPAY_FUZZ_EXAMPLES", "150"))
+MAX_EXAMPLES = int(os.environ.get("CAREPAY_FUZZ_EXAMPLES", "120"))
 #: Methods a body's ``method`` is drawn from half of the time (else the fuzzer's own).
 METHODS = ["online", "bank_transfer_uk", "bank_transfer_pk", "swift"]
 PASSWORD = "fuzz-pw"

@@ -24,7 +24,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[stripe,pdf,iban]" --group dev
+	$(BIN)/python -m pip install --quiet -e ".[stripe,pdf,iban,api]" --group dev
 	touch $@
 
 install: $(VENV)/.installed

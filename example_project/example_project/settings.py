@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django_carepay.api.openapi_settings import CAREPAY_SCHEMA_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,11 @@ INSTALLED_APPS = [
     "django_carepay",
     "clinic",
     "saas",
+    # carepay's JSON API (the [api] extra) and its documentation pages, whose Swagger UI
+    # and Redoc files are served from drf-spectacular-sidecar, not a CDN.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +113,34 @@ MEDIA_ROOT = BASE_DIR / "media"
 # HTML alike; `manage.py carepay_send_reminders` prints the reminders due today.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "billing@riverside-practice.example"
+
+# Django REST framework, for carepay's JSON API at /api/billing/ and Riverside Cloud's
+# at /saas/api/. The single-page sign-up (/saas/app/) uses the session and its CSRF
+# token. HTTP Basic authentication is on for saas/api_client.py: a DEMO convenience
+# (passwords on every request); a real project would use tokens or OAuth over HTTPS.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute"},
+    # For `manage.py spectacular`; carepay's views need no setting to be documented.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# `manage.py spectacular --validate --fail-on-warn` documents what /api/billing/schema/
+# does: carepay's settings, plus the documentation pages' local files.
+SPECTACULAR_SETTINGS = {
+    **CAREPAY_SCHEMA_SETTINGS,
+    "TITLE": "Riverside Cloud and Riverside Medical Practice: billing API",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 if os.environ.get("STRIPE_SECRET_KEY"):
     CARD_BACKEND = {

@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 from django_carepay.models import Invoice, Payment
 
 from .billing import sign_up
-from .forms import SignupForm
+from .forms import SignupForm, country_choices
 from .models import Account, Plan, Subscription
 
 
@@ -72,3 +73,14 @@ def signup(request: HttpRequest) -> HttpResponse:
         "form": form, "plans": plans,
         "currencies": sorted({p.currency for plan in plans for p in plan.prices.all()}),
     }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+@ensure_csrf_cookie
+def app(request: HttpRequest) -> HttpResponse:
+    """Sign up and pay by bank transfer on one page that talks to carepay's JSON API
+    (``static/saas/app.js``, no framework, no build): billing details, the methods for
+    the billing country, the transfer confirmation with its proof, and a banner while the
+    payment awaits approval."""
+    return render(request, "saas/app.html", {"countries": country_choices()})

@@ -1,0 +1,147 @@
+// Riverside Cloud's sign-up as a single page on carepay's JSON API: plain JavaScript,
+// no framework, no build, nothing from a CDN. Four pieces, as in the SaaS seed:
+// billing details, method selector by country, confirmation form (with a proof, sent
+// as multipart), and the pending-payment banner.
+"use strict";
+
+(function () {
+  const root = document.getElementById("app");
+  const billingApi = root.dataset.api.replace(/methods\/$/, "");  // …/api/billing/
+  const accountsApi = root.dataset.saasApi;
+  const csrf = root.dataset.csrf;
+  const $ = (id) => document.getElementById(id);
+  let invoice = null;
+  let method = null;
+
+  // One fetch for every call: JSON (or a FormData), the CSRF token for the session,
+  // an Idempotency-Key on POSTs so a double click or a retry submits once.
+  async function call(url, { method: verb = "GET", body, key } = {}) {
+    const headers = { Accept: "application/json" };
+    if (verb !== "GET") {
+      headers["X-CSRFToken"] = csrf;
+      headers["Idempotency-Key"] = key || crypto.randomUUID();
+      if (!(body instanceof FormData)) {
+        headers["Content-Type"] = "application/json";
+        body = JSON.stringify(body || {});
+      }
+    }
+    const response = await fetch(url, { method: verb, headers, body, credentials: "same-origin" });
+    const data = await response.json();
+    if (!response.ok) {
+      throw Object.assign(new Error(data.message), { field: data.field, code: data.code });
+    }
+    return data;
+  }
+
+  function showError(error) {
+    $("error").hidden = !error;
+    $("error").textContent = error ? error.message : "";
+    if (error && error.field && $(error.field.replace("_", "-"))) {
+      $(error.field.replace("_", "-")).focus();
+    }
+  }
+
+  // -- pending-payment banner ----------------------------------------------------------
+  async function refreshBanner() {
+    const accounts = await call(accountsApi);
+    const lines = accounts.map((a) => {
+      if (a.status === "active") return `${a.name} is active with ${a.credits.toLocaleString()} credits.`;
+      const p = a.last_payment;
+      if (p && p.status === "awaiting_approval") {
+        return `${a.name}: your transfer of ${p.amount} ${p.currency} (reference ${p.reference}) is awaiting approval.`;
+      }
+      if (p && p.status === "failed") return `${a.name}: your transfer was not approved (${p.reason}). Please pay again.`;
+      return `${a.name} starts as soon as its invoice is paid.`;
+    });
+    $("pending-banner").hidden = lines.length === 0;
+    $("pending-banner").replaceChildren(...lines.map((text) => {
+      const li = document.createElement("li");
+      li.className = text.includes("awaiting") ? "info" : text.includes("active") ? "success" : "warning";
+      li.textContent = text;
+      return li;
+    }));
+  }
+
+  // -- 1. billing details --------------------------------------------------------------
+  async function loadPlans() {
+    const plans = await call(root.dataset.plans);
+    $("plan").replaceChildren(...plans.filter((p) => Number(p.monthly_price) > 0).map((p) => {
+      const option = new Option(`${p.name}: ${p.monthly_price} ${p.currency} a month, ${p.credits.toLocaleString()} credits`, p.slug);
+      return option;
+    }));
+  }
+
+  $("billing-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(null);
+    const form = new FormData(event.target);
+    try {
+      const account = await call(accountsApi, { method: "POST", body: Object.fromEntries(form) });
+      invoice = await call(`${billingApi}invoices/${account.invoice}/`);
+      await showMethods(form.get("country"));
+      $("billing-step").hidden = true;
+      refreshBanner();
+    } catch (error) { showError(error); }
+  });
+
+  // -- 2. method selector by country ---------------------------------------------------
+  async function showMethods(country) {
+    const methods = await call(`${billingApi}methods/?invoice=${invoice.id}&country=${country}`);
+    $("amount-due").textContent = `Invoice ${invoice.number}: ${invoice.amount_payable} ${invoice.currency} to pay.`;
+    const choices = methods.map((m) => {
+      const label = document.createElement("label");
+      const radio = Object.assign(document.createElement("input"), { type: "radio", name: "method", value: m.method });
+      radio.addEventListener("change", () => choose(m));
+      label.append(radio, ` ${m.label} (${m.kind})`);
+      return label;
+    });
+    $("methods").replaceChildren($("methods").querySelector("legend"), ...choices);
+    $("method-step").hidden = false;
+  }
+
+  function choose(m) {
+    method = m;
+    // Instructions are the host's own template, rendered and escaped by carepay.
+    $("instructions").innerHTML = m.instructions;
+    const account = document.createElement("dl");
+    for (const { label, value } of m.account) {
+      account.append(Object.assign(document.createElement("dt"), { textContent: label }),
+                     Object.assign(document.createElement("dd"), { textContent: value }));
+    }
+    $("instructions").append(account);
+    $("confirm-step").hidden = m.kind !== "offline";
+    $("reference").value = m.reference;
+    $("amount").value = invoice.amount_payable;
+    $("paid-on").value = new Date().toISOString().slice(0, 10);
+    if (m.kind === "online") startOnline();
+  }
+
+  async function startOnline() {
+    try {
+      const start = await call(`${billingApi}invoices/${invoice.id}/payments/`, { method: "POST", body: { method: method.method } });
+      if (start.redirect_url) window.location.assign(start.redirect_url);
+    } catch (error) { showError(error); }
+  }
+
+  // -- 3. confirmation form (multipart, with the proof) ------------------------------------
+  let confirmKey = crypto.randomUUID();  // one submission, however often it is clicked
+  $("confirm-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(null);
+    const form = new FormData(event.target);
+    form.append("method", method.method);
+    if (!form.get("proof") || !form.get("proof").size) form.delete("proof");
+    try {
+      await call(`${billingApi}invoices/${invoice.id}/transfers/`, { method: "POST", body: form, key: confirmKey });
+      $("method-step").hidden = true;
+      $("confirm-step").hidden = true;
+      await refreshBanner();  // 4. the pending-payment banner
+    } catch (error) {
+      confirmKey = crypto.randomUUID();  // the refusal is stored for the old key
+      showError(error);
+    }
+  });
+
+  loadPlans().catch(showError);
+  refreshBanner().catch(showError);
+})();

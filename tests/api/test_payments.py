@@ -1,0 +1,82 @@
+"""POST invoices/<uuid>/payments/ (online) and GET payments/<uuid>/."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_carepay.models import Payment
+from tests import factories
+from tests.api.conftest import api, counts
+
+pytestmark = pytest.mark.django_db
+
+
+def start(client, invoice, method="online"):
+    return client.post(api("invoice_payments", invoice.public_id), {"method": method},
+                       content_type="application/json")
+
+
+class TestStartingAnOnlinePayment:
+    def test_a_step_carepays_page_renders_is_a_redirect_to_it(self, payer, gb_invoice):
+        response = start(payer, gb_invoice)
+
+        assert response.status_code == 200
+        body = response.json()
+        payment = Payment.objects.get()
+        assert body["payment"]["id"] == str(payment.public_id)
+        assert body["payment"]["status"] == "pending"
+        assert body["payment"]["amount"] == "80.00"
+        assert body["next_action"] == "redirect"
+        assert body["redirect_url"].endswith(
+            f"/billing/invoices/{gb_invoice.public_id}/pay/online/")
+        assert body["return_url"].endswith(f"/billing/payments/{payment.public_id}/return/")
+        assert body["client_secret"] is None
+
+    def test_starting_again_resumes_the_same_payment(self, payer, gb_invoice):
+        first = start(payer, gb_invoice).json()["payment"]["id"]
+        assert start(payer, gb_invoice).json()["payment"]["id"] == first
+        assert Payment.objects.count() == 1
+
+    @pytest.mark.parametrize(("method", "code"), [
+        ("cash", "method_not_available"),
+        ("bank_transfer_uk", "method_not_available"),  # pay outside, then transfers/
+        ("nope", "unknown_method"),
+    ])
+    def test_a_method_that_is_not_online(self, payer, gb_invoice, method, code):
+        before = counts()
+        response = start(payer, gb_invoice, method)
+        assert (response.status_code, response.json()["code"]) == (400, code)
+        assert response.json()["field"] == "method"
+        assert counts() == before
+
+    def test_a_paid_invoice_is_409(self, payer, gb_invoice):
+        factories.pay_cash(gb_invoice)
+        before = counts()
+        response = start(payer, gb_invoice)
+        assert (response.status_code, response.json()["code"]) == (409, "invalid_state")
+        assert counts() == before
+
+    def test_another_payers_invoice_is_404(self, client, other_patient, gb_invoice):
+        client.force_login(other_patient)
+        assert start(client, gb_invoice).status_code == 404
+        assert not Payment.objects.exists()
+
+
+class TestPaymentDetail:
+    def test_its_payer_sees_it(self, payer, submitted):
+        body = payer.get(api("payment", submitted.public_id)).json()
+
+        assert body["status"] == "awaiting_approval"
+        assert body["reference"] == "BT-2026-001"
+        assert body["method_label"] == "UK bank transfer"
+
+    def test_another_payer_gets_404(self, client, other_patient, submitted):
+        client.force_login(other_patient)
+        response = client.get(api("payment", submitted.public_id))
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+    def test_staff_who_decide_see_it(self, approver_client, submitted):
+        assert approver_client.get(api("payment", submitted.public_id)).status_code == 200
+
+    def test_anonymous_is_refused(self, client, submitted):
+        assert client.get(api("payment", submitted.public_id)).status_code in (401, 403)

@@ -1,0 +1,65 @@
+"""The example's single-page sign-up (saas/app.js on carepay's JSON API) in a real
+Chromium: billing details, the methods for Pakistan, the transfer confirmed with a
+proof (multipart), and the pending-payment banner."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from django_carepay.models import Payment
+from tests.api.conftest import PNG
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def example_site(settings, tmp_path):
+    """The example project's URLs, templates and CAREPAY (the dummy card backend)."""
+    from example_project import settings as example
+
+    config = copy.deepcopy(example.CAREPAY)
+    config["BACKENDS"]["card"] = {"BACKEND": "django_carepay.backends.dummy.DummyBackend",
+                                  "OPTIONS": {"label": "Card (demo)"}}
+    settings.CAREPAY = config
+    settings.MEDIA_ROOT = tmp_path
+    for name in ("ROOT_URLCONF", "TEMPLATES", "LOGIN_URL"):
+        setattr(settings, name, getattr(example, name))
+
+
+def test_signing_up_and_confirming_a_transfer_from_the_page(
+        page, live_server, transactional_db, example_site, django_user_model):
+    from saas.demo import ensure_plans
+
+    ensure_plans()
+    user = django_user_model.objects.create_user("bilal", password="pw")
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
+                               "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+
+    page.goto(f"{live_server.url}/saas/app/")
+    page.wait_for_selector("#plan option[value=growth]", state="attached")
+    page.fill("#account-name", "Indus Looms")
+    page.select_option("#plan", "growth")
+    page.select_option("#country", "PK")
+    page.click("#billing-form button")
+
+    page.wait_for_selector("#method-step:not([hidden])")
+    assert "27500.00 PKR to pay" in page.text_content("#amount-due")
+    page.check("input[name=method][value=bank_transfer_pk]")
+    assert "PK36SCBL0000001123456702" in page.text_content("#instructions")
+    page.set_input_files("#proof", files=[{"name": "receipt.png", "mimeType": "image/png",
+                                           "buffer": PNG}])
+    page.click("#confirm-form button")
+
+    page.wait_for_selector("#pending-banner li.info")
+    assert "awaiting approval" in page.text_content("#pending-banner")
+    payment = Payment.objects.get()
+    assert (payment.status, str(payment.amount), payment.backend) == (
+        "awaiting_approval", "27500.000", "bank_transfer_pk")
+    assert payment.proof.name.endswith(".png")

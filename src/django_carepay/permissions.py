@@ -71,6 +71,11 @@ def can_view_invoices(user: Any) -> bool:
     return bool(user.has_perm(VIEW_INVOICE))
 
 
+def can_view_payments(user: Any) -> bool:
+    """May ``user`` see every payment (the payments export)?"""
+    return bool(user.has_perm(VIEW_PAYMENT))
+
+
 def can_see_proofs(user: Any) -> bool:
     """May ``user`` open any payment's proof of payment?
 

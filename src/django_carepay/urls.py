@@ -4,6 +4,7 @@ from django.urls import path
 
 from .backends.handler import backend_urlpatterns
 from .views import documents, payer, staff, webhooks
+from .views.staff import exports
 
 app_name = "carepay"
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("staff/approvals/", staff.approvals, name="approvals"),
     path("staff/payments/<uuid:public_id>/approve/", staff.approve, name="approve_payment"),
     path("staff/payments/<uuid:public_id>/reject/", staff.reject, name="reject_payment"),
+    path("staff/exports/invoices.csv", exports.invoices_csv, name="invoices_csv"),
+    path("staff/exports/payments.csv", exports.payments_csv, name="payments_csv"),
     # Each configured backend's own views (e.g. the demo provider's "Pay" button,
     # carepay:dummy_pay), under backends/<alias>/.
     *backend_urlpatterns(),

@@ -4,7 +4,7 @@ from django.urls import path
 
 from .backends.handler import backend_urlpatterns
 from .views import documents, payer, staff, webhooks
-from .views.staff import exports
+from .views.staff import dashboard, exports
 
 app_name = "carepay"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("staff/approvals/", staff.approvals, name="approvals"),
     path("staff/payments/<uuid:public_id>/approve/", staff.approve, name="approve_payment"),
     path("staff/payments/<uuid:public_id>/reject/", staff.reject, name="reject_payment"),
+    path("staff/dashboard/", dashboard.dashboard, name="dashboard"),
     path("staff/exports/invoices.csv", exports.invoices_csv, name="invoices_csv"),
     path("staff/exports/payments.csv", exports.payments_csv, name="payments_csv"),
     # Each configured backend's own views (e.g. the demo provider's "Pay" button,

@@ -102,6 +102,7 @@ class NavItem:
 #: The staff console's navigation, in order; each entry shows only to users its
 #: rule accepts. Pages add themselves here.
 STAFF_NAV: list[NavItem] = [
+    NavItem("carepay:dashboard", _("Dashboard"), permissions.can_view_dashboard),
     NavItem("carepay:approvals", _("Approvals"), permissions.can_approve),
 ]
 

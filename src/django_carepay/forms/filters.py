@@ -55,6 +55,14 @@ class DateRangeForm(forms.Form):
             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
         self.order_fields(["from", "to"])
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Point each refused field at its error list (the templates give the list the
+        # id "<field id>-errors"), so a screen reader reads the error with the field.
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-errors"
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("from"), data.get("to")

@@ -49,6 +49,23 @@ def _chart_currency(request: HttpRequest, data: Dashboard) -> str:
     return max(available, key=lambda c: (counts.get(c, 0), c == default))
 
 
+def method_rows(data: Dashboard) -> list[dict[str, Any]]:
+    """One table for "by method" and "by backend": a row per backend (its method's
+    label and its alias), and a subtotal row for a method several backends share
+    (per currency)."""
+    rows: list[dict[str, Any]] = []
+    for method in data.by_method:
+        backends = [b for b in data.by_backend
+                    if b.label == method.key and b.moved.currency == method.moved.currency]
+        if len(backends) == 1:
+            rows.append({"label": method.label, "alias": backends[0].key, "moved": method.moved})
+            continue
+        rows.extend({"label": method.label, "alias": b.key, "moved": b.moved} for b in backends)
+        rows.append({"label": method.label, "alias": "", "moved": method.moved,
+                     "subtotal": True})
+    return rows
+
+
 @require_GET
 @staff_view(permissions.can_view_dashboard,
             _("The dashboard needs the “Can view the billing dashboard” permission."))
@@ -62,13 +79,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     series = next((s for s in data.daily if s.currency == currency), None)
     user = request.user
     context: dict[str, Any] = {
-        "form": form,
+        # What the date fields show: the period drawn, or what was typed and its errors.
+        "period_form": form if form.errors else DashboardPeriodForm(
+            initial={"from": period.start, "to": period.end}, today=today),
         "data": data,
         "period": period,
         "presets": [{"label": label, "query": _query(p), "current": p == period}
                     for _key, label, p in presets(today)],
         "chart": daily_chart(series) if series else None,
         "chart_series": series,
+        "method_rows": method_rows(data),
         "chart_choices": [{"currency": s.currency, "query": _query(period, currency=s.currency),
                            "current": s.currency == currency} for s in data.daily],
         "overpaid_rows": [{"item": item, "url": staff_invoice_url(item.invoice)}

@@ -33,6 +33,8 @@ class Bar:
     width: float
     height: float
     day: date
+    amount: Decimal
+    count: int
     label: str  # "3 Nov 2026: £240.00 (3 payments)"
 
 
@@ -100,10 +102,12 @@ def daily_chart(series: DailyReceived) -> Chart:
     bar_w = min(max(slot * 0.7, 1.0), MAX_BAR_WIDTH)
     bars = []
     for n, (day, amount, count) in enumerate(days):
-        height = float(amount / top) * plot_h if amount > 0 else 0.0
+        if amount <= 0:  # nothing to draw, nothing to say: quiet days cost nothing
+            continue
+        height = float(amount / top) * plot_h
         bars.append(Bar(
             x=round(LEFT + n * slot + (slot - bar_w) / 2, 2), y=round(TOP + plot_h - height, 2),
-            width=round(bar_w, 2), height=round(height, 2), day=day,
+            width=round(bar_w, 2), height=round(height, 2), day=day, amount=amount, count=count,
             label=_("%(day)s: %(amount)s (%(count)s payments)") % {
                 "day": formats.date_format(day, "j M Y"),
                 "amount": display_money(amount, currency), "count": count},

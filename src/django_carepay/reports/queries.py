@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from ..ageing import BUCKETS, due_date_bounds
 from ..models import Invoice, Payment, Transaction, WebhookEvent
+from ..models.invoice import KEPT
+from ..models.webhook import NEEDS_LOOKING_AT
 from ..money import normalize
 from .period import Period
 from .types import (
@@ -37,8 +39,7 @@ from .types import (
 #: Sums are read with carepay's three stored places and room for large totals.
 AMOUNT = models.DecimalField(max_digits=20, decimal_places=3)
 
-#: Money an invoice kept (received less refunded), and what it still owes.
-KEPT = F("amount_paid") - F("amount_refunded")
+#: What an invoice still owes (never below zero).
 PAYABLE = Greatest(F("total") - KEPT, Value(ZERO), output_field=AMOUNT)
 #: What an invoice listed by ``needing_refund()`` kept beyond what it is owed: a void
 #: or refunded invoice is owed nothing, any other its total.
@@ -202,14 +203,9 @@ def awaiting_approval() -> tuple[list[CurrencyAmount], Any]:
     return totals, min((r["oldest"] for r in rows), default=None)
 
 
-#: Webhook deliveries someone must look at: processing failed, or stored without
-#: being credited (``needs_attention``: an unknown payment, a currency mismatch…).
-WEBHOOK_PROBLEM = Q(status=WebhookEvent.Status.FAILED) | Q(needs_attention=True)
-
-
 def webhook_problems() -> tuple[int, list[WebhookEvent]]:
     """How many deliveries failed or were flagged, and the five latest. Two queries."""
-    events = WebhookEvent.objects.filter(WEBHOOK_PROBLEM)
+    events = WebhookEvent.objects.filter(NEEDS_LOOKING_AT)
     count: int = events.aggregate(count=Count("id"))["count"]
     latest = list(events.defer("payload", "headers").order_by("-received_at", "-id")[:5])
     return count, latest

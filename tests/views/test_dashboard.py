@@ -96,7 +96,7 @@ def test_the_chart_is_an_accessible_svg_with_a_table_behind_it(finance_client, h
     assert 'role="img"' in svg and 'aria-labelledby="cp-chart-title cp-chart-desc"' in svg
     assert "<title id=\"cp-chart-title\">Money received per day in GBP</title>" in svg
     assert svg.count('class="bar"') == 4  # 3, 10, 11 and 20 November
-    assert "3 Nov 2026: £80.00 (1 payments)" in svg
+    assert "3 Nov 2026: £80.00 (1 payment)" in svg
     table = re.search(r'<table class="cp-visually-hidden">.*?</table>', html, flags=re.S)
     assert table and table.group(0).count("<tr>") == 5  # header + the 4 days with money
     # Two currencies: a link per currency picks the one drawn.

@@ -15,6 +15,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ...money import display_money
 from ...reports.types import DailyReceived
@@ -108,7 +109,8 @@ def daily_chart(series: DailyReceived) -> Chart:
         bars.append(Bar(
             x=round(LEFT + n * slot + (slot - bar_w) / 2, 2), y=round(TOP + plot_h - height, 2),
             width=round(bar_w, 2), height=round(height, 2), day=day, amount=amount, count=count,
-            label=_("%(day)s: %(amount)s (%(count)s payments)") % {
+            label=ngettext("%(day)s: %(amount)s (%(count)s payment)",
+                           "%(day)s: %(amount)s (%(count)s payments)", count) % {
                 "day": formats.date_format(day, "j M Y"),
                 "amount": display_money(amount, currency), "count": count},
         ))

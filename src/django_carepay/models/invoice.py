@@ -92,9 +92,11 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         protected=True, db_index=True,
     )
     currency = models.CharField(_("currency"), max_length=3)
+    # Indexed by carepay_invoice_payer (customer, status, issued_at), which serves every
+    # look-up by customer; a second index on the column alone would only cost writes.
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("customer"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="carepay_invoices",
+        on_delete=models.SET_NULL, related_name="carepay_invoices", db_index=False,
     )
 
     # Billing snapshot, frozen when the invoice is issued.

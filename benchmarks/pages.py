@@ -55,7 +55,7 @@ TABLES = ("auth_user", "auth_user_user_permissions", "carepay_invoice",
           "carepay_invoiceline", "carepay_payment", "carepay_transaction",
           "carepay_webhookevent")
 #: The indexes of migration 0008_console_indexes, dropped for the "without" copy.
-CONSOLE_INDEXES = ("carepay_invoice_payer", "carepay_invoice_issued",
+CONSOLE_INDEXES = ("carepay_invoice_payer", "carepay_invoice_created", "carepay_invoice_issued",
                    "carepay_invoice_status_issued", "carepay_invoice_to_refund",
                    "carepay_payment_created", "carepay_ledger_created",
                    "carepay_webhook_problems")

@@ -156,8 +156,11 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
             # its summary cards).
             models.Index(fields=["customer", "status", "issued_at"],
                          name="carepay_invoice_payer"),
-            # Every invoice newest first, and issued in a date range (the staff list,
-            # the dashboard, the CSV export); with a status filter.
+            # Every invoice newest first: the default ordering, which the staff list's
+            # "newest" and "oldest" sorts use, a page at a time.
+            models.Index(fields=["created_at", "id"], name="carepay_invoice_created"),
+            # Invoices issued in a date range (the dashboard, the CSV export, the staff
+            # list's dates), oldest first; with a status filter.
             models.Index(fields=["issued_at", "id"], name="carepay_invoice_issued"),
             models.Index(fields=["status", "issued_at"], name="carepay_invoice_status_issued"),
             # The few invoices to refund (the dashboard's "needs attention"), most

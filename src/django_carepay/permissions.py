@@ -100,6 +100,11 @@ def can_change_invoice(user: Any) -> bool:
     """May ``user`` edit a draft's lines, issue it and (re)send it to the payer?"""
     return bool(user.has_perm(CHANGE_INVOICE))
 
+def can_view_payments(user: Any) -> bool:
+    """May ``user`` see every payment (the payments export)?"""
+    return bool(user.has_perm(VIEW_PAYMENT))
+
+
 def can_see_proofs(user: Any) -> bool:
     """May ``user`` open any payment's proof of payment?
 

@@ -6,6 +6,7 @@ from .backends.handler import backend_urlpatterns
 from .views import documents, payer, staff, webhooks
 from .views.staff import actions as staff_actions
 from .views.staff import create as staff_create
+from .views.staff import dashboard, exports
 from .views.staff import invoices as staff_invoices
 
 #: An invoice's page in the staff console, and the actions posted from it.
@@ -46,6 +47,9 @@ urlpatterns = [
     path(STAFF_PAYMENT + "refund/", staff_actions.refund, name="staff_payment_refund"),
     path(STAFF_PAYMENT + "approve/", staff_actions.approve, name="staff_payment_approve"),
     path(STAFF_PAYMENT + "reject/", staff_actions.reject, name="staff_payment_reject"),
+    path("staff/dashboard/", dashboard.dashboard, name="dashboard"),
+    path("staff/exports/invoices.csv", exports.invoices_csv, name="invoices_csv"),
+    path("staff/exports/payments.csv", exports.payments_csv, name="payments_csv"),
     # Each configured backend's own views (e.g. the demo provider's "Pay" button,
     # carepay:dummy_pay), under backends/<alias>/.
     *backend_urlpatterns(),

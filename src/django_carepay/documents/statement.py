@@ -18,32 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..adapter import get_adapter
+from ..ageing import BUCKETS as BUCKETS  # shared with the dashboard; importable here too
+from ..ageing import bucket_for as bucket_for
 from ..models import Invoice, Transaction
 from ..money import normalize
 from . import engine
 from .render import ISSUER_KEYS
 
-#: Ageing buckets: (key, label, first day overdue, last day overdue or None).
-#: "current" holds what is not yet due, including what falls due on ``as_of`` itself.
-BUCKETS: tuple[tuple[str, Any, int | None, int | None], ...] = (
-    ("current", _("Current"), None, 0),
-    ("1-30", _("1-30 days"), 1, 30),
-    ("31-60", _("31-60 days"), 31, 60),
-    ("61-90", _("61-90 days"), 61, 90),
-    ("90+", _("Over 90 days"), 91, None),
-)
-
 #: How far back payments and refunds are listed: the 12 months before ``as_of``.
 PERIOD_MONTHS = 12
-
-
-def bucket_for(days_overdue: int) -> str:
-    """The key of the ageing bucket for an item ``days_overdue`` days past its due
-    date (0 or less: not yet overdue, ``"current"``)."""
-    for key, _label, first, last in BUCKETS:
-        if (first is None or days_overdue >= first) and (last is None or days_overdue <= last):
-            return key
-    raise AssertionError(days_overdue)  # pragma: no cover - the buckets cover every int
 
 
 def period_start(as_of: date) -> date:

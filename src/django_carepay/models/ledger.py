@@ -79,6 +79,10 @@ class Transaction(models.Model):
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger")
         ordering = ["created_at", "id"]
+        indexes = [
+            # Money moved in a date range (the dashboard's totals and per-day chart).
+            models.Index(fields=["created_at"], name="carepay_ledger_created"),
+        ]
         constraints = [
             # NULLs are distinct on every backend Django supports, so manual entries
             # without a provider id never collide.

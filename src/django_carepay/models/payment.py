@@ -129,6 +129,8 @@ class Payment(ConcurrentTransitionMixin, models.Model):
             # The approvals queue, oldest first.
             models.Index(fields=["created_at"], condition=Q(status="awaiting_approval"),
                          name="carepay_payment_awaiting"),
+            # Payments started in a date range, oldest first (the dashboard, the export).
+            models.Index(fields=["created_at", "id"], name="carepay_payment_created"),
         ]
         constraints = [
             models.UniqueConstraint(

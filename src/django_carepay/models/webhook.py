@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+#: Deliveries someone must look at: processing failed, or stored without being
+#: credited (``needs_attention``: an unknown payment, a currency mismatch…). One
+#: condition for the dashboard's query and the partial index that serves it.
+NEEDS_LOOKING_AT = Q(status="failed") | Q(needs_attention=True)
 
 
 class WebhookEvent(models.Model):
@@ -40,6 +46,12 @@ class WebhookEvent(models.Model):
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
         ordering = ["-received_at", "-id"]
+        indexes = [
+            # The few deliveries someone must look at, latest first, among every delivery
+            # ever received (the dashboard's "needs attention").
+            models.Index(fields=["received_at"], condition=NEEDS_LOOKING_AT,
+                         name="carepay_webhook_problems"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["backend", "event_id"], name="carepay_webhook_unique"),
         ]

@@ -104,6 +104,7 @@ class NavItem:
 STAFF_NAV: list[NavItem] = [
     NavItem("carepay:staff_invoices", _("Invoices"), permissions.can_view_invoices),
     NavItem("carepay:staff_invoice_create", _("New invoice"), permissions.can_add_invoice),
+    NavItem("carepay:dashboard", _("Dashboard"), permissions.can_view_dashboard),
     NavItem("carepay:approvals", _("Approvals"), permissions.can_approve),
 ]
 

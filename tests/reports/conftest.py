@@ -1,0 +1,3 @@
+from tests.reports.fixtures import frozen_today, history, with_transfer
+
+__all__ = ["frozen_today", "history", "with_transfer"]

@@ -79,8 +79,8 @@ def test_needs_attention_links_somewhere_useful(finance_client, history, frozen_
     response = finance_client.get(URL)
     html = response.content.decode()
     invoice = history.invoices["D"]
-    # carepay:staff_invoice is not on this URLconf (yet): the admin page it is.
-    assert f'href="/admin/carepay/invoice/{invoice.pk}/change/"' in html
+    # The console's own invoice page (the admin's when the console is not routed).
+    assert f'href="/billing/staff/invoices/{invoice.public_id}/"' in html
     assert 'href="/billing/staff/approvals/"' in html
     assert f'href="/admin/carepay/webhookevent/{history.failed_event.pk}/change/"' in html
     page = text(response)

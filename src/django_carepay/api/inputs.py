@@ -9,6 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from .. import invoice_lists
 from ..exceptions import CarepayError, InvalidProof
 from ..proofs import check_paid_on, check_proof_size, proof_extension
 from .fields import AmountInput, CountryInput
@@ -18,8 +19,8 @@ MAX_TEXT = 2000
 #: Payment method aliases are slugs (``CAREPAY["BACKENDS"]`` keys).
 MAX_ALIAS = 64
 
-#: ``status`` filters of the invoice list (design §13); "outstanding" is open + overdue.
-STATUS_FILTERS = ("outstanding", "open", "overdue", "paid", "refunded", "void", "all")
+#: ``status`` filters of the invoice list (design §13), as the portal defines them.
+STATUS_FILTERS = tuple(f.key for f in invoice_lists.STATUS_FILTERS)
 
 
 def _method() -> serializers.SlugField:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import services
+from .. import invoice_lists, services
 from ..backends import BasePaymentBackend, available_backends, get_backend
 from ..exceptions import BackendNotAvailable
-from ..models import Invoice, InvoiceLine, Payment
+from ..models import Invoice, Payment
 from ..types import ActionKind
 from . import access, examples
 from .base import CarepayAPIView, InvoicePages
@@ -82,19 +82,12 @@ class InvoiceList(CarepayAPIView):
     pagination_class = InvoicePages
 
     def get_queryset(self) -> QuerySet[Invoice]:
+        # The portal's filters and search (invoice_lists): ?status= means the same here.
         query = _valid(InvoiceListQuery, self.request.query_params)
-        invoices = (Invoice.objects.filter(customer=self.request.user)
-                    .exclude(status=Invoice.Status.DRAFT))
-        if query["status"] == "outstanding":
-            invoices = invoices.filter(status__in=Invoice.COLLECTIBLE)
-        elif query["status"] != "all":
-            invoices = invoices.filter(status=query["status"])
-        words = query["q"].strip()
-        if words:
-            lines = InvoiceLine.objects.filter(description__icontains=words)
-            invoices = invoices.filter(Q(number__icontains=words)
-                                       | Q(pk__in=lines.values("invoice_id")))
-        return invoices.order_by("-issued_at", "-id")
+        tab = invoice_lists.status_filter(query["status"])
+        found = invoice_lists.search(invoice_lists.payer_invoices(self.request.user),
+                                     invoice_lists.search_terms(query["q"]))
+        return found.filter(tab.condition).order_by(*tab.ordering)
 
     @document(operation_id="invoices_list", parameters=[InvoiceListQuery],
                    responses={200: InvoiceSerializer(many=True), **refusals(400, 404)},

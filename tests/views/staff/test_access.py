@@ -172,7 +172,8 @@ def test_the_console_navigation_follows_the_permissions(client, clerk, manager):
     assert [str(item["label"]) for item in nav] == ["Invoices", "New invoice"]
     client.force_login(manager)
     nav = client.get(reverse("carepay:staff_invoices")).context["carepay_staff_nav"]
-    assert [str(item["label"]) for item in nav] == ["Invoices", "New invoice", "Approvals"]
+    assert [str(item["label"]) for item in nav] == ["Dashboard", "Invoices", "Approvals",
+                                                     "New invoice"]
 
 
 def test_services_are_not_reached_by_a_refused_post(client, staff, world, monkeypatch):

@@ -1,6 +1,8 @@
 # The whole set-up on a fresh machine:
 #   make demo   create .venv, install, migrate the example project (SQLite), seed, serve
 #   make test   create .venv, install, run the suite on SQLite, then on PostgreSQL
+# `install` also runs `npm ci` when npm is there: axe-core, which the browser tests use
+# to scan every page for accessibility problems (skipped without it, failed with CI=true).
 # PostgreSQL is used when reachable at $(PG_HOST):$(PG_PORT); with CI=true an
 # unreachable PostgreSQL fails the run instead of being skipped.
 
@@ -13,6 +15,7 @@ PG_PORT ?= 5432
 PG_USER ?= postgres
 PG_URL ?= postgres://$(PG_USER)@$(PG_HOST):$(PG_PORT)/carepay
 PYTEST_ARGS ?=
+NPM ?= npm
 
 .PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean
 
@@ -24,7 +27,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[stripe,pdf,iban]" --group dev
 	touch $@
 
-install: $(VENV)/.installed
+node_modules/.installed: package.json package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		$(NPM) ci --silent --no-audit --no-fund && touch $@; \
+	else \
+		echo "npm not found: axe-core is not installed, so the browser tests' accessibility scans will be skipped (failed with CI=true)."; \
+	fi
+
+install: $(VENV)/.installed node_modules/.installed
 
 demo: install
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
@@ -55,4 +65,4 @@ lint: install
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tox
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tox

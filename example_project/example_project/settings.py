@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_carepay",
+    # The front door and the site registry (riverside/sites.py): which site, clinic or
+    # Riverside Cloud, each page and each user belongs to.
+    "riverside",
     "clinic",
     "saas",
 ]
@@ -64,7 +67,7 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     # Project templates come first, so templates/carepay/layout.html puts carepay's
-    # pages inside the clinic's own layout.
+    # pages inside the layout of the viewer's site (templates/base.html).
     "DIRS": [BASE_DIR / "templates"],
     "APP_DIRS": True,
     "OPTIONS": {"context_processors": [
@@ -88,7 +91,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+# The front door sends each user to their own site's home (riverside.views.home).
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-gb"

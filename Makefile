@@ -10,6 +10,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Where `make demo` serves, for the links in e-mails sent outside a request
+# (seed_demo's receipts, reminders): the example project reads CAREPAY_DEMO_BASE_URL.
+DEMO_BASE_URL ?= http://127.0.0.1:$(PORT)
+DEMO_ENV = CAREPAY_DEMO_BASE_URL=$(DEMO_BASE_URL)
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 PG_USER ?= postgres
@@ -38,8 +42,8 @@ install: $(VENV)/.installed node_modules/.installed
 
 demo: install
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
-	cd example_project && ../$(BIN)/python manage.py seed_demo
-	cd example_project && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	cd example_project && $(DEMO_ENV) ../$(BIN)/python manage.py seed_demo
+	cd example_project && $(DEMO_ENV) ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install migrations-check test-sqlite test-postgres
 

@@ -6,7 +6,9 @@ PostgreSQL (or any database) when ``DATABASE_URL`` is set, e.g.
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/carepay_demo``.
 
 Environment variables: ``DJANGO_DEBUG`` (default on), ``DJANGO_SECRET_KEY`` (a demo
-key by default), ``DJANGO_ALLOWED_HOSTS`` (comma-separated), ``DATABASE_URL``.
+key by default), ``DJANGO_ALLOWED_HOSTS`` (comma-separated), ``DATABASE_URL``,
+``CAREPAY_DEMO_BASE_URL`` (where the demo is served, for links e-mailed outside a
+request; ``make demo`` sets it from ``PORT``).
 """
 
 import os
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # E-mails sent while a request is served link to the host and port it came to.
+    "riverside.middleware.CurrentRequestMiddleware",
 ]
 
 ROOT_URLCONF = "example_project.urls"
@@ -110,6 +114,11 @@ MEDIA_ROOT = BASE_DIR / "media"
 # decisions, reminders, staff notices) are printed in the runserver console, text and
 # HTML alike; `manage.py carepay_send_reminders` prints the reminders due today.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Where the demo is served, for links in e-mails sent outside a request: `make demo`
+# passes CAREPAY_DEMO_BASE_URL=http://127.0.0.1:$(PORT) to seed_demo and runserver alike.
+# CAREPAY_SITE_URL is its older name.
+DEMO_BASE_URL = (os.environ.get("CAREPAY_DEMO_BASE_URL") or os.environ.get("CAREPAY_SITE_URL")
+                 or "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = "billing@riverside-practice.example"
 
 if os.environ.get("STRIPE_SECRET_KEY"):
@@ -234,6 +243,7 @@ CAREPAY = {
     # on it, and a week and a fortnight after (the default schedule, spelled out).
     "EMAILS": {},
     "REMINDER_SCHEDULE": [-3, 0, 7, 14],
-    # Used for links e-mailed outside a request (invoice e-mails).
-    "SITE_URL": os.environ.get("CAREPAY_SITE_URL", "http://127.0.0.1:8000"),
+    # Links e-mailed during a request use its host and port (saas.adapter); outside one
+    # (reminders, seed_demo's receipts) they use this.
+    "SITE_URL": DEMO_BASE_URL,
 }

@@ -60,6 +60,8 @@ class NavLink:
     label: str
     url_name: str
     show: UserRule = signed_in
+    #: A line about the page, for the staff home's tiles.
+    description: str = ""
 
     def url(self) -> str | None:
         """The link's URL, or ``None`` while no such page exists."""
@@ -113,7 +115,8 @@ class DemoSite:
     def nav_for(self, request: HttpRequest) -> list[dict[str, Any]]:
         """The navigation this user sees here, the current section marked: the entry
         whose URL is the longest prefix of the path (an invoice is under "My invoices")."""
-        items = [{"label": link.label, "url": url, "current": False}
+        items = [{"label": link.label, "url": url, "current": False,
+                  "description": link.description}
                  for link in self.nav
                  if link.show(request.user) and (url := link.url()) is not None]
         matching = [item for item in items if request.path.startswith(item["url"])]
@@ -153,11 +156,15 @@ CLINIC = DemoSite(
         NavLink(label="Home", url_name="clinic:home", show=staff),
         # The staff console; each page appears once its URL exists.
         NavLink(label="Invoices", url_name="carepay:staff_invoices",
-                show=permissions.can_view_invoices),
-        NavLink(label="Approvals", url_name="carepay:approvals", show=permissions.can_approve),
+                show=permissions.can_view_invoices,
+                description="Find an invoice, bill a patient, record a payment or a refund."),
+        NavLink(label="Approvals", url_name="carepay:approvals", show=permissions.can_approve,
+                description="Bank transfers waiting for someone to check the statement."),
         NavLink(label="Dashboard", url_name="carepay:dashboard",
-                show=permissions.can_view_dashboard),
-        NavLink(label="Admin", url_name="admin:index", show=staff),
+                show=permissions.can_view_dashboard,
+                description="What came in, by method and day; what is overdue and how long."),
+        NavLink(label="Admin", url_name="admin:index", show=staff,
+                description="Appointments, invoices, payments and the ledger in Django's admin."),
     ),
     namespaces=("clinic",),
     invoice_subjects=("clinic.appointment",),
@@ -215,7 +222,7 @@ FRONT_DOOR = DemoSite(
         "--cp-accent": "#334e68", "--cp-accent-soft": "#e3ecf5",
     },
     logo="riverside/logo.svg",
-    footer="Demo data only: no real patients, customers or money.",
+    footer="Riverside Group Ltd · two sites, one login",
 )
 
 

@@ -226,7 +226,8 @@ def test_a_nav_link_to_a_page_not_built_yet_is_left_out(rf, finance):
     request = rf.get(reverse("carepay:approvals"))
     request.user = finance
     assert site.nav_for(request) == [
-        {"label": "Approvals", "url": reverse("carepay:approvals"), "current": True}]
+        {"label": "Approvals", "url": reverse("carepay:approvals"), "current": True,
+         "description": ""}]
 
 
 def test_every_site_has_a_home_and_its_own_colours_for_carepay(example):

@@ -85,7 +85,7 @@ class DemoSite:
     home: str
     #: CSS custom properties for ``base.html``: the site's colours, and carepay's
     #: (``--cp-accent`` and friends) so billing pages wear them too.
-    colours: dict[str, str]
+    theme: dict[str, str]
     #: Static files: the site's logo (decorative: the name is written next to it) and
     #: its stylesheets after the shared ``riverside/site.css``.
     logo: str
@@ -107,9 +107,9 @@ class DemoSite:
         return reverse(self.home)
 
     def css_variables(self) -> SafeString:
-        """The colours as a ``:root`` rule (``html .carepay`` too, to outrank
+        """The theme as a ``:root`` rule (``html .carepay`` too, to outrank
         carepay.css's defaults wherever the stylesheets come)."""
-        declarations = format_html_join(" ", "{}: {};", self.colours.items())
+        declarations = format_html_join(" ", "{}: {};", self.theme.items())
         return SafeString(f":root, html .carepay {{ {declarations} }}")
 
     def nav_for(self, request: HttpRequest) -> list[dict[str, Any]]:
@@ -141,7 +141,7 @@ CLINIC = DemoSite(
                 "refunds, approves transfers and follows the money on the dashboard.",
     audience="patients, reception and finance",
     home="clinic:home",
-    colours={
+    theme={
         "--site-brand": "#0b6e4f", "--site-brand-strong": "#074d37",
         "--site-brand-soft": "#e3f4ec", "--site-brand-ink": "#ffffff",
         "--site-bg": "#f3f7f5", "--site-header-bg": "#ffffff", "--site-header-ink": "#17322a",
@@ -183,11 +183,11 @@ SAAS = DemoSite(
                 "when finance approves the transfer.",
     audience="its customers",
     home="saas:accounts",
-    colours={
+    theme={
         "--site-brand": "#4338ca", "--site-brand-strong": "#312e81",
         "--site-brand-soft": "#e0e7ff", "--site-brand-ink": "#ffffff",
         "--site-bg": "#f5f5fb", "--site-header-bg": "#1e1b4b", "--site-header-ink": "#ffffff",
-        "--cp-accent": "#4338ca", "--cp-accent-soft": "#e0e7ff",
+        "--cp-accent": "#4338ca", "--cp-accent-soft": "#e0e7ff", "--cp-radius": "10px",
     },
     logo="saas/logo.svg",
     stylesheets=("saas/saas.css",),
@@ -215,7 +215,7 @@ FRONT_DOOR = DemoSite(
     tagline="django-carepay's example project",
     description="",
     home="home",
-    colours={
+    theme={
         "--site-brand": "#334e68", "--site-brand-strong": "#243b53",
         "--site-brand-soft": "#e3ecf5", "--site-brand-ink": "#ffffff",
         "--site-bg": "#f5f7fa", "--site-header-bg": "#243b53", "--site-header-ink": "#ffffff",

@@ -219,7 +219,7 @@ def test_pages_of_no_site_are_the_front_doors_for_visitors(client, example):
 
 def test_a_nav_link_to_a_page_not_built_yet_is_left_out(rf, finance):
     site = DemoSite(key="school", name="School", tagline="", description="", home="home",
-                    colours={}, logo="", nav=(
+                    theme={}, logo="", nav=(
                         NavLink(label="Lessons", url_name="carepay:lessons_not_yet"),
                         NavLink(label="Approvals", url_name="carepay:approvals"),
                     ))
@@ -233,5 +233,5 @@ def test_a_nav_link_to_a_page_not_built_yet_is_left_out(rf, finance):
 def test_every_site_has_a_home_and_its_own_colours_for_carepay(example):
     for site in (CLINIC, SAAS):
         assert site.home_url()
-        assert site.colours["--cp-accent"] == site.colours["--site-brand"]
-    assert CLINIC.colours["--site-brand"] != SAAS.colours["--site-brand"]
+        assert site.theme["--cp-accent"] == site.theme["--site-brand"]
+    assert CLINIC.theme["--site-brand"] != SAAS.theme["--site-brand"]

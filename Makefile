@@ -1,6 +1,8 @@
 # The whole set-up on a fresh machine:
 #   make demo   create .venv, install, migrate the example project (SQLite), seed, serve
 #   make test   create .venv, install, run the suite on SQLite, then on PostgreSQL
+#   make docs   build the documentation into docs/_build/html (warnings are errors)
+#   make dist   build the sdist and wheel into dist/ and check them (twine, sdist tests)
 # `install` also runs `npm ci` when npm is there: axe-core, which the browser tests use
 # to scan every page for accessibility problems (skipped without it, failed with CI=true).
 # PostgreSQL is used when reachable at $(PG_HOST):$(PG_PORT); with CI=true an
@@ -21,7 +23,8 @@ PG_URL ?= postgres://$(PG_USER)@$(PG_HOST):$(PG_PORT)/carepay
 PYTEST_ARGS ?=
 NPM ?= npm
 
-.PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean
+.PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean \
+	docs dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,9 +67,19 @@ test-postgres: install
 migrations-check: install
 	cd example_project && ../$(BIN)/python manage.py makemigrations --check --dry-run
 
+# -E: a fresh build every time, so a warning on an unchanged page is never hidden.
+docs: install
+	$(BIN)/python -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
+
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+	$(BIN)/python scripts/check_sdist.py dist
+
 lint: install
 	$(BIN)/python -m ruff check src tests example_project benchmarks
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tox
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tox dist docs/_build

@@ -32,9 +32,11 @@ PATIENTS = [
 
 STAFF = [
     DemoAccount(username="reception", first_name="Rita", last_name="Hughes",
-                role="Reception: records payments", group="Reception", is_staff=True),
+                role="Reception: bills, records payments", group="Billing clerk",
+                is_staff=True),
     DemoAccount(username="finance", first_name="Frank", last_name="Osei",
-                role="Finance: refunds, approvals, voids, dashboard", group="Finance",
+                role="Finance: refunds, approvals, voids, dashboard",
+                group="Billing manager",
                 is_staff=True),
     DemoAccount(username="admin", first_name="Ada", last_name="Admin",
                 role="Superuser", is_staff=True, is_superuser=True),

@@ -150,6 +150,10 @@ CAREPAY = {
             "BACKEND": "django_carepay.backends.manual.ManualBackend",
             "OPTIONS": {"label": "Card terminal"},
         },
+        "cheque": {
+            "BACKEND": "django_carepay.backends.manual.ManualBackend",
+            "OPTIONS": {"label": "Cheque", "currencies": ["GBP"]},
+        },
         # Online card payments: Stripe when its keys are in the environment, otherwise
         # the dummy provider, which confirms every payment without moving money.
         "card": CARD_BACKEND,

@@ -80,6 +80,12 @@ class WouldOverpay(InvalidState):
         self.override = override
 
 
+class ChangedMeanwhile(InvalidState):
+    """The invoice changed after the page asking for this action was shown (another
+    member of staff, the payer, a provider, or the same form sent twice), so nothing
+    was done: look at it again before acting."""
+
+
 class AlreadyDecided(InvalidState):
     """A payment awaiting approval was already approved or rejected."""
 

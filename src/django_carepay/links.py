@@ -12,6 +12,7 @@ from typing import Any
 from django.core import signing
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .adapter import get_adapter
 from .conf import carepay_settings
@@ -49,13 +50,13 @@ def resolve_payment_link(token: str) -> Invoice:
         public_id = signing.loads(token, salt=PAYMENT_LINK_SALT,
                                   max_age=carepay_settings.PAYMENT_LINK_MAX_AGE)
     except signing.SignatureExpired:
-        raise InvalidLink("This payment link has expired; ask for a new one.") from None
+        raise InvalidLink(_("This payment link has expired; ask for a new one.")) from None
     except signing.BadSignature:
-        raise InvalidLink("This payment link is not valid.") from None
+        raise InvalidLink(_("This payment link is not valid.")) from None
     try:
         return Invoice.objects.get(public_id=public_id)
     except (Invoice.DoesNotExist, ValueError):
-        raise InvalidLink("This payment link is not valid.") from None
+        raise InvalidLink(_("This payment link is not valid.")) from None
 
 
 def grant_session(request: HttpRequest, invoice: Invoice) -> None:

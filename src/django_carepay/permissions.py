@@ -35,6 +35,26 @@ VIEW_INVOICE = f"{APP_LABEL}.view_invoice"
 #: See every payment (Django's default view permission on the model).
 VIEW_PAYMENT = f"{APP_LABEL}.view_payment"
 
+#: Create draft invoices (Django's default add permission on the model).
+ADD_INVOICE = f"{APP_LABEL}.add_invoice"
+#: Change drafts (their lines), issue them and send them (Django's default change
+#: permission on the model).
+CHANGE_INVOICE = f"{APP_LABEL}.change_invoice"
+
+#: What the staff console's lists and the admin's inlines show: invoices, their lines,
+#: payments and the ledger.
+VIEW_BILLING = (VIEW_INVOICE, f"{APP_LABEL}.view_invoiceline", VIEW_PAYMENT,
+                f"{APP_LABEL}.view_transaction")
+
+#: ``carepay_setup_roles``'s groups and their permissions. A billing clerk (the front
+#: desk) bills and takes money in person; a billing manager (finance, a partner) also
+#: hands money back, decides on transfers, closes invoices and sees the dashboard.
+ROLES: dict[str, tuple[str, ...]] = {
+    "Billing clerk": (*VIEW_BILLING, ADD_INVOICE, CHANGE_INVOICE, RECORD_PAYMENT),
+    "Billing manager": (*VIEW_BILLING, ADD_INVOICE, CHANGE_INVOICE, RECORD_PAYMENT,
+                        REFUND_PAYMENT, APPROVE_PAYMENT, VOID_INVOICE, VIEW_DASHBOARD),
+}
+
 
 def codename(permission: str) -> str:
     """``"carepay.record_payment"`` → ``"record_payment"``, as ``Meta.permissions`` wants."""
@@ -70,6 +90,15 @@ def can_view_invoices(user: Any) -> bool:
     """May ``user`` see every invoice, not only their own?"""
     return bool(user.has_perm(VIEW_INVOICE))
 
+
+def can_add_invoice(user: Any) -> bool:
+    """May ``user`` create draft invoices?"""
+    return bool(user.has_perm(ADD_INVOICE))
+
+
+def can_change_invoice(user: Any) -> bool:
+    """May ``user`` edit a draft's lines, issue it and (re)send it to the payer?"""
+    return bool(user.has_perm(CHANGE_INVOICE))
 
 def can_see_proofs(user: Any) -> bool:
     """May ``user`` open any payment's proof of payment?

@@ -9,6 +9,7 @@ The same goes for axe-core (``npm ci``), which ``axe_check`` runs on a page.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from tests.backends.stripe.support import card_backend, localstripe, localstripe
 
 from .axe import AXE_JS, axe_violations, blocking, format_violations
 
-__all__ = ["axe_check", "browser", "card_backend", "localstripe", "localstripe_url", "page"]
+__all__ = ["artifacts", "axe_check", "browser", "card_backend", "localstripe",
+           "localstripe_url", "page"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -64,6 +66,18 @@ def page(browser: Any) -> Iterator[Any]:
     yield tab
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """A folder for this test's screenshots: under ``$CAREPAY_TEST_ARTIFACTS`` when
+    set, else ``test-artifacts/browser/`` at the repository root,
+    which git ignores. One folder per test, kept after the run."""
+    root = Path(os.environ.get("CAREPAY_TEST_ARTIFACTS")
+                or Path(__file__).resolve().parents[2] / "test-artifacts" / "browser")
+    folder = root / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,13 @@ unchanged against localstripe.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 import pytest
 
 from django_carepay.models import Invoice, Payment, Transaction
 from tests.backends.stripe.support import CARD_DECLINED, CARD_OK, DECLINE_MESSAGE
+from tests.browser.support import log_in, pay_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("card_backend")]
 
@@ -23,30 +23,18 @@ SCREENSHOT = "/tmp/carepay-success.png"
 
 def log_in_and_open_the_pay_page(page, live_server, invoice):
     """From the invoice list (which asks to log in) to the card payment page."""
-    page.goto(f"{live_server.url}/billing/")
-    page.wait_for_url(re.compile(r"/accounts/login/\?next=/billing/$"))
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    log_in(page, live_server)
     page.click(f"text={invoice.number}")
     page.wait_for_url(f"**/billing/invoices/{invoice.public_id}/")
-    page.click("ul.carepay-methods >> text=Card")
+    page.click("#pay >> text=Card")
     page.wait_for_url(f"**/billing/invoices/{invoice.public_id}/pay/card/")
     page.wait_for_selector("#payment-element [name=standin-number]")  # Element mounted
-
-
-def pay_with(page, number):
-    page.fill("[name=standin-number]", number)
-    page.fill("[name=standin-exp_month]", "12")
-    page.fill("[name=standin-exp_year]", "30")
-    page.fill("[name=standin-cvc]", "123")
-    page.click("#submit")
 
 
 def test_a_patient_pays_an_invoice_by_card(page, live_server, transactional_db, patient,
                                            invoice, localstripe):
     log_in_and_open_the_pay_page(page, live_server, invoice)
-    assert page.text_content(".carepay-amount") == "Amount: £80.00"
+    assert page.text_content(".cp-amount-value") == "£80.00"
 
     pay_with(page, CARD_OK)
     page.wait_for_url("**/billing/payments/*/return/?payment_intent=pi_*")
@@ -55,11 +43,11 @@ def test_a_patient_pays_an_invoice_by_card(page, live_server, transactional_db, 
     assert page.text_content("h1") == "Payment received"
     assert page.text_content("dd.confirmation") == payment.provider_reference
     assert payment.provider_reference.startswith("pi_")
-    assert f"Invoice {invoice.number} is now Paid." in page.text_content("main")
+    assert page.text_content(".carepay-receipt .status") == "Paid"
     page.screenshot(path=SCREENSHOT, full_page=True)
 
-    page.click(f"text=Back to invoice {invoice.number}")
-    assert page.text_content("p.status") == "Paid"
+    page.click(f".carepay-receipt >> text={invoice.number}")
+    assert page.text_content(".cp-status-line .status") == "Paid"
     assert localstripe.get(f"payment_intents/{payment.provider_reference}")["status"] \
         == "succeeded"
     assert list(Transaction.objects.values_list("kind", "amount")) == [

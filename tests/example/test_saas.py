@@ -36,6 +36,7 @@ from django_carepay.exceptions import AlreadyDecided, PermissionRefused
 from django_carepay.models import Invoice, Payment, Transaction
 from django_carepay.money import format_money
 from django_carepay.signals import invoice_paid
+from django_carepay.testing import pay_invoice
 
 
 @pytest.fixture
@@ -173,10 +174,10 @@ def test_a_submitted_transfer_waits_for_approval_and_the_account_stays_pending(
 
 
 def test_approval_activates_the_account_and_subscription_and_grants_credits_once(
-        plans, customer, finance, receive):
+        plans, customer, finance, carepay_signals):
     subscription = signup(customer, plans)
     payment = submit(subscription.invoice, customer)
-    paid = receive(invoice_paid, sender=Account)
+    carepay_signals.clear()  # what signing up and submitting announced
 
     services.approve_payment(payment, by=finance, notes="On the statement.")
 
@@ -185,8 +186,11 @@ def test_approval_activates_the_account_and_subscription_and_grants_credits_once
     assert account.credits == 10_000
     assert subscription.status == Subscription.Status.ACTIVE
     assert subscription.started_at is not None
-    # Both payment_approved and invoice_paid announced it; the credits came once.
-    assert paid.count == 1
+    # Both payment_approved and invoice_paid announced it, to the SaaS's own receivers
+    # (sender Account); the credits came once.
+    assert carepay_signals.names() == ["payment_approved", "payment_succeeded", "invoice_paid"]
+    assert {call.sender for call in carepay_signals} == {Account}
+    assert carepay_signals.one("invoice_paid")["by"] == finance
     assert start_paid_subscription(subscription.invoice) is False
 
     with pytest.raises(AlreadyDecided, match="already approved by finance"):
@@ -266,11 +270,10 @@ def test_a_receiver_that_raises_during_approval_rolls_everything_back(
 def test_a_card_payment_activates_the_account_once_however_often_it_is_reported(
         plans, customer):
     subscription = signup(customer, plans, plan="growth")
-    payment = services.start_payment(subscription.invoice, backend="card")
-    get_backend("card").confirm(payment)  # the demo provider's Pay button
+    # Started, paid at the demo provider, recorded from the return page.
+    payment = pay_invoice(subscription.invoice, backend="card")
     update = get_backend("card").sync(payment)
-    services.apply_provider_update(update)
-    services.apply_provider_update(update)  # the return page and the webhook both report it
+    services.apply_provider_update(update)  # ... and the webhook reports it again
     account, invoice = refreshed(subscription.account, subscription.invoice)
     assert invoice.status == Invoice.Status.PAID
     assert (account.status, account.credits) == (Account.Status.ACTIVE, 50_000)

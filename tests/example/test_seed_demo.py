@@ -24,6 +24,7 @@ from clinic.models import Appointment
 
 from django_carepay import services
 from django_carepay.models import Invoice, Payment, Transaction
+from django_carepay.testing import pay_invoice
 
 PATIENTS = [f"patient{n}" for n in range(1, 6)]
 STAFF = ["reception", "finance", "admin"]
@@ -77,17 +78,19 @@ def test_seed_demo_creates_the_demo_accounts(seeded, django_user_model):
     assert users["reception"].is_staff and not users["reception"].is_superuser
     assert users["finance"].is_staff and not users["finance"].is_superuser
     assert users["admin"].is_superuser
-    assert list(users["reception"].groups.values_list("name", flat=True)) == ["Reception"]
-    assert list(users["finance"].groups.values_list("name", flat=True)) == ["Finance"]
+    assert list(users["reception"].groups.values_list("name", flat=True)) == ["Billing clerk"]
+    assert list(users["finance"].groups.values_list("name", flat=True)) == ["Billing manager"]
 
 
-def test_seed_demo_gives_reception_and_finance_their_permissions(seeded, django_user_model):
+def test_seed_demo_gives_reception_and_finance_their_billing_roles(seeded, django_user_model):
+    """carepay_setup_roles' groups, plus the clinic's own permission to see appointments."""
     views = {"carepay.view_invoice", "carepay.view_invoiceline", "carepay.view_payment",
              "carepay.view_transaction", "clinic.view_appointment"}
-    assert group_perms("Reception") == {"carepay.record_payment", *views}
-    assert group_perms("Finance") == {
+    billing = {"carepay.add_invoice", "carepay.change_invoice", "carepay.record_payment"}
+    assert group_perms("Billing clerk") == {*billing, *views}
+    assert group_perms("Billing manager") == {
         "carepay.refund_payment", "carepay.approve_payment", "carepay.view_dashboard",
-        "carepay.void_invoice", "carepay.record_payment", *views,
+        "carepay.void_invoice", *billing, *views,
     }
     reception = django_user_model.objects.get(username="reception")
     assert reception.has_perm("carepay.record_payment")
@@ -197,7 +200,7 @@ def test_bill_appointment_issues_an_invoice_for_the_consultation(db, django_user
 
 
 def test_paying_an_invoice_marks_its_appointment_paid_and_a_full_refund_reopens_it(
-        seeded, django_user_model):
+        seeded, django_user_model, carepay_signals):
     reception = django_user_model.objects.get(username="reception")
     finance = django_user_model.objects.get(username="finance")
     invoice = Invoice.objects.filter(status=Invoice.Status.OPEN, amount_paid=0,
@@ -205,10 +208,12 @@ def test_paying_an_invoice_marks_its_appointment_paid_and_a_full_refund_reopens_
     appointment = invoice.subject
     assert appointment.status == Appointment.Status.PENDING
 
-    payment = services.record_payment(invoice, backend="cash", by=reception)
+    payment = pay_invoice(invoice, backend="cash", by=reception)
     appointment.refresh_from_db()
     assert invoice.status == Invoice.Status.PAID
     assert appointment.status == Appointment.Status.PAID
+    # The clinic's receivers subscribe with sender=Appointment: that is who sent it.
+    assert carepay_signals.one("invoice_paid").sender is Appointment
 
     services.refund_payment(payment, amount=Decimal("10.00"), by=finance)
     appointment.refresh_from_db()
@@ -219,6 +224,8 @@ def test_paying_an_invoice_marks_its_appointment_paid_and_a_full_refund_reopens_
     appointment.refresh_from_db()
     assert invoice.status == Invoice.Status.REFUNDED
     assert appointment.status == Appointment.Status.PENDING
+    assert [call["transaction"].amount for call in carepay_signals.of("payment_refunded")] \
+        == [Decimal("10.00"), invoice.total - Decimal("10.00")]
 
 
 # -- the pages -----------------------------------------------------------------------
@@ -268,7 +275,7 @@ def test_home_page_sends_staff_to_the_admin(seeded, example_site, client, django
 
 def test_carepay_pages_use_the_clinic_layout(seeded, example_site, client, django_user_model):
     client.force_login(django_user_model.objects.get(username="patient1"))
-    response = client.get(reverse("carepay:invoice_list"))
+    response = client.get(reverse("carepay:invoice_list"), {"status": "all"})
     html = response.content.decode()
     assert response.status_code == 200
     assert "Riverside Medical Practice" in html

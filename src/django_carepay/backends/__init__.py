@@ -21,6 +21,7 @@ from .handler import (
     BackendHandler,
     all_backends,
     available_backends,
+    backend_label,
     backends,
     get_backend,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "WebhookDelivery",
     "all_backends",
     "available_backends",
+    "backend_label",
     "backends",
     "get_backend",
 ]

@@ -126,6 +126,15 @@ def all_backends() -> list[BasePaymentBackend]:
     return backends.all()
 
 
+def backend_label(alias: str) -> str:
+    """The label people know a payment method by; the alias itself for a method since
+    removed from ``CAREPAY["BACKENDS"]`` (its old payments still name it)."""
+    try:
+        return get_backend(alias).label
+    except UnknownBackend:
+        return alias
+
+
 def available_backends(invoice: Invoice, country: str | None = None, *,
                        staff: bool = False) -> list[BasePaymentBackend]:
     """The backends a payer may choose for ``invoice`` (``staff=True``: those staff

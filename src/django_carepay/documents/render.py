@@ -14,8 +14,8 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from ..adapter import get_adapter
-from ..backends import get_backend
-from ..exceptions import CarepayConfigurationError, InvalidState, UnknownBackend
+from ..backends import backend_label
+from ..exceptions import CarepayConfigurationError, InvalidState
 from ..links import payment_link
 from ..models import Invoice, Payment
 from . import engine, epc
@@ -67,10 +67,7 @@ def invoice_context(invoice: Invoice, *, request: Any = None) -> dict[str, Any]:
 def receipt_context(payment: Payment) -> dict[str, Any]:
     """What ``carepay/pdf/receipt.html`` is rendered with."""
     invoice = payment.invoice
-    try:
-        method = str(get_backend(payment.backend).label)
-    except UnknownBackend:  # a method since removed from CAREPAY["BACKENDS"]
-        method = payment.backend
+    method = backend_label(payment.backend)
     return {
         "invoice": invoice,
         "payment": payment,

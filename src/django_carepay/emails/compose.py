@@ -88,10 +88,6 @@ def payer_email(invoice: object) -> str:
 
 def backend_label(alias: str) -> str:
     """The label people know a payment method by (the alias if it is gone)."""
-    from ..backends import get_backend
-    from ..exceptions import UnknownBackend
+    from ..backends import backend_label as label
 
-    try:
-        return get_backend(alias).label
-    except UnknownBackend:
-        return alias
+    return label(alias)

@@ -15,6 +15,7 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.payments`: record, start, cancel, clean up abandoned attempts;
 - :mod:`.approvals`: submitted transfers, approved or rejected by staff;
 - :mod:`.refunds`: handing money back;
+- :mod:`.guards`: acting only on an invoice as the person acting last saw it;
 - :mod:`.provider`: what a provider reported;
 - :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
@@ -28,8 +29,16 @@ from __future__ import annotations
 from ..links import PAYMENT_LINK_SALT as PAYMENT_LINK_SALT
 from ..links import payment_link, resolve_payment_link
 from .approvals import approve_payment, reject_payment, submit_transfer
+from .guards import act_if_unchanged, invoice_version
 from .invoices import BILLING_FIELDS as BILLING_FIELDS
-from .invoices import create_invoice, issue_invoice, mark_overdue, void_invoice, write_off_invoice
+from .invoices import (
+    create_invoice,
+    email_invoice,
+    issue_invoice,
+    mark_overdue,
+    void_invoice,
+    write_off_invoice,
+)
 from .lines import MAX_QUANTITY as MAX_QUANTITY
 from .lines import add_line, remove_line, update_line, validate_line
 from .payments import CLOSED_AT_PROVIDER as CLOSED_AT_PROVIDER
@@ -47,6 +56,7 @@ from .reminders import due_reminders, send_due_reminders
 from .webhooks import handle_webhook
 
 __all__ = [
+    "act_if_unchanged",
     "add_line",
     "apply_provider_update",
     "approve_payment",
@@ -55,7 +65,9 @@ __all__ = [
     "cancel_payment",
     "create_invoice",
     "due_reminders",
+    "email_invoice",
     "handle_webhook",
+    "invoice_version",
     "issue_invoice",
     "mark_overdue",
     "payment_link",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from django.utils import timezone
 from .. import signals
 from ..adapter import get_adapter
 from ..conf import carepay_settings
+from ..emails import email_enabled, payer_email
 from ..exceptions import InvalidAmount, InvalidInput, InvalidState
 from ..models import Invoice, InvoiceLine, InvoiceSequence, Payment
 from ..money import normalize, validate_currency
@@ -21,6 +23,8 @@ from ._locks import _copy_state, _lock_invoice
 from ._notify import _email_invoice_after_commit, _send
 from ._settlement import _cancel_locked
 from .lines import _line_values, _recompute_totals
+
+logger = logging.getLogger("django_carepay")
 
 BILLING_FIELDS = ("name", "email", "address", "country", "tax_id")
 
@@ -123,6 +127,29 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
             _email_invoice_after_commit(locked)
     _copy_state(invoice, locked)
     return locked
+
+
+def email_invoice(invoice: Invoice, *, by: Any = None) -> str:
+    """(Re)send an issued invoice to its payer (``invoice_issued``: the PDF and, while
+    it can be paid, the pay link), once the caller's transaction commits; return the
+    address it goes to. Drafts have no number to send and void or written-off
+    invoices are not asked for, so they are refused, as is an invoice with no address."""
+    locked = Invoice.objects.select_related("customer").get(pk=invoice.pk)
+    if locked.status in (Invoice.Status.DRAFT, Invoice.Status.VOID,
+                         Invoice.Status.UNCOLLECTIBLE):
+        raise InvalidState(f"{_describe(locked)} is {locked.get_status_display().lower()}; "
+                           "only issued invoices that are not void or written off are sent.")
+    if not email_enabled("invoice_issued"):
+        raise InvalidState("Invoice e-mails are switched off "
+                           "(CAREPAY['EMAILS']['invoice_issued']).")
+    recipient = payer_email(locked)
+    if not recipient:
+        raise InvalidInput(f"{_describe(locked)} has no e-mail address for its payer; add "
+                           "the customer's e-mail address first.", field="billing_email",
+                           code="required")
+    logger.info("Invoice %s e-mailed to its payer by %s", locked.number, by)
+    _email_invoice_after_commit(locked)
+    return recipient
 
 
 def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoice:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from ..backends import BasePaymentBackend, UpdateKind, get_backend
 from ..exceptions import CarepayError, InvalidState, ProviderError, WouldOverpay
 from ..models import Invoice, Payment
+from ..proofs import check_paid_on
 from ..types import PaymentStart
 from ._checks import (
     _backend_or_none,
@@ -36,10 +37,12 @@ logger = logging.getLogger("django_carepay")
 
 def record_payment(invoice: Invoice, *, backend: str, amount: object | None = None,
                    reference: str = "", by: Any, notes: str = "",
-                   allow_pending_transfers: bool = False) -> Payment:
+                   allow_pending_transfers: bool = False,
+                   paid_on: date | None = None) -> Payment:
     """Record money staff received in person (cash, card terminal, cheque).
 
-    ``amount=None`` records the amount due; an amount above it is refused.
+    ``amount=None`` records the amount due; an amount above it is refused. ``paid_on``
+    is the day the money was taken, when not today (never in the future).
 
     While payments (bank transfers) await approval on the invoice, money that would
     overpay it once they are approved is refused with :class:`InvalidState` naming
@@ -48,6 +51,7 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
     approving the transfer afterwards then needs ``allow_overpayment=True``).
     """
     be = _backend_that(backend, "staff_entry", "is not one staff record by hand")
+    check_paid_on(paid_on)
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount, awaiting_total=True)
         reference = (reference or "").strip()
@@ -74,7 +78,7 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
             logger.warning("%s Recorded anyway (allow_pending_transfers).", text)
         payment = Payment(
             invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
-            reference=reference, notes=notes, recorded_by=by,
+            reference=reference, notes=notes, recorded_by=by, paid_on=paid_on,
         )
         txn = _apply_charge(locked, payment, value, by=by, note=notes)
         settled = _settle_if_paid(locked)

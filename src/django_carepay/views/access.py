@@ -102,6 +102,8 @@ class NavItem:
 #: The staff console's navigation, in order; each entry shows only to users its
 #: rule accepts. Pages add themselves here.
 STAFF_NAV: list[NavItem] = [
+    NavItem("carepay:staff_invoices", _("Invoices"), permissions.can_view_invoices),
+    NavItem("carepay:staff_invoice_create", _("New invoice"), permissions.can_add_invoice),
     NavItem("carepay:approvals", _("Approvals"), permissions.can_approve),
 ]
 

@@ -22,6 +22,7 @@ from .. import documents, permissions
 from ..documents.statement import statement_context
 from ..links import can_view
 from ..models import Invoice, Payment
+from .access import payer_view
 
 
 def may_download(request: HttpRequest, invoice: Invoice) -> bool:
@@ -39,6 +40,7 @@ def pdf_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+@payer_view
 @require_GET
 def invoice_pdf(request: HttpRequest, public_id: object) -> HttpResponse:
     """``carepay:invoice_pdf``: the invoice's stored PDF (a draft's preview for staff)."""
@@ -49,6 +51,7 @@ def invoice_pdf(request: HttpRequest, public_id: object) -> HttpResponse:
     return pdf_response(documents.invoice_pdf(invoice, request=request), f"{name}.pdf")
 
 
+@payer_view
 @require_GET
 def receipt_pdf(request: HttpRequest, public_id: object) -> HttpResponse:
     """``carepay:receipt_pdf``: the receipt of a payment that received money."""
@@ -84,6 +87,7 @@ def _statement_customer(request: HttpRequest) -> Any:
 
 
 @login_required
+@payer_view
 @require_GET
 def statement(request: HttpRequest) -> HttpResponse:
     """``carepay:statement``: the logged-in payer's own statement of account (staff
@@ -94,6 +98,7 @@ def statement(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@payer_view
 @require_GET
 def statement_pdf(request: HttpRequest) -> HttpResponse:
     """``carepay:statement_pdf``: the same statement as an A4 PDF (``?currency=GBP``

@@ -1,14 +1,20 @@
 """Pages for the people who pay: their invoices, an invoice, paying it, the result.
 
-Thin: find the invoice the requester may see (else 404), call a service, render.
+Thin: find the invoice the requester may see (else carepay's styled 404), call a
+service, render. What the list and an invoice's history show is read in
+:mod:`.portal`.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
     Http404,
@@ -16,45 +22,112 @@ from django.http import (
     HttpResponse,
     HttpResponseNotAllowed,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import permissions, services
-from ..backends import BasePaymentBackend, available_backends, get_backend
+from ..backends import BasePaymentBackend, available_backends, backend_label, get_backend
+from ..documents.render import issuer
 from ..exceptions import CarepayError, InvalidLink, UnknownBackend
-from ..forms import TransferConfirmationForm
+from ..forms import TransferConfirmationForm, add_service_error
 
 # SESSION_KEY and can_view live in links; still importable from here.
 from ..links import SESSION_KEY as SESSION_KEY
 from ..links import can_view, grant_session, resolve_payment_link
 from ..models import Invoice, Payment
 from ..types import ActionKind
+from . import portal
+from .access import not_found, payer_view
+
+#: Invoices a page of the payer's list.
+PAGE_SIZE = 25
 
 
 def get_invoice_for_payer(request: HttpRequest, public_id: object) -> Invoice:
+    """The invoice ``public_id`` names if the requester may see it; else ``Http404``."""
     invoice = get_object_or_404(Invoice, public_id=public_id)
     if not can_view(request, invoice):
         raise Http404("No invoice found.")
     return invoice
 
 
+def _list_url(status: str, terms: str, page: int | None = None) -> str:
+    query = {"status": status, "q": terms, "page": page}
+    return "?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def pay_now_url(invoice: Invoice, methods: list[BasePaymentBackend]) -> str:
+    """Where "Pay now" goes: straight to the one method there is, else to the
+    invoice's choice of methods; ``""`` when nothing can be paid online."""
+    if not methods:
+        return ""
+    if len(methods) == 1:
+        return reverse("carepay:pay", args=[invoice.public_id, methods[0].alias])
+    return reverse("carepay:invoice_detail", args=[invoice.public_id]) + "#pay"
+
+
 @login_required
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    invoices = (Invoice.objects.filter(customer=request.user)
-                .exclude(status=Invoice.Status.DRAFT).order_by("-issued_at", "-id"))
-    return render(request, "carepay/invoice_list.html", {"invoices": invoices})
+    """``carepay:invoice_list``: the payer's invoices, by status (``?status=``, default
+    outstanding), searched (``?q=``), 25 a page (``?page=``), with summary cards."""
+    tab = portal.status_filter(request.GET.get("status"))
+    terms = portal.search_terms(request.GET.get("q"))
+    found = portal.search(portal.payer_invoices(request.user), terms)
+    counts = portal.tab_counts(found)
+    page = Paginator(portal.list_rows(found, tab), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for invoice in page.object_list:
+        methods = available_backends(invoice) if invoice.is_payable else []
+        rows.append({"invoice": invoice, "pay_url": pay_now_url(invoice, methods)})
+    return render(request, "carepay/invoice_list.html", {
+        "invoices": page.object_list, "rows": rows, "page_obj": page,
+        "tab": tab, "terms": terms, "counts": counts,
+        # A tab with nothing in it is left out, unless it is the one shown or one a
+        # payer always looks for (outstanding, all).
+        "tabs": [{"key": f.key, "label": f.label, "count": counts[f.key],
+                  "url": _list_url(f.key, terms), "current": f is tab,
+                  "shown": bool(counts[f.key]) or f is tab
+                  or f.key in (portal.DEFAULT_FILTER.key, "all")}
+                 for f in portal.STATUS_FILTERS],
+        "previous_url": _list_url(tab.key, terms, page.previous_page_number())
+        if page.has_previous() else "",
+        "next_url": _list_url(tab.key, terms, page.next_page_number())
+        if page.has_next() else "",
+        "clear_search_url": _list_url(tab.key, ""),
+        "summary": portal.summary(request.user),
+    })
 
 
+def _awaiting(invoice: Invoice, payments: list[Payment] | None = None) -> dict[str, Any]:
+    """The invoice's transfers being checked, and their total."""
+    if payments is None:
+        payments = list(invoice.payments.filter(status=Payment.Status.AWAITING_APPROVAL)
+                        .order_by("created_at", "id"))
+    waiting = [p for p in payments if p.status == Payment.Status.AWAITING_APPROVAL]
+    return {"awaiting": waiting,
+            "awaiting_total": sum((p.amount for p in waiting), Decimal(0))}
+
+
+@payer_view
 @require_GET
 def invoice_detail(request: HttpRequest, public_id: object) -> HttpResponse:
+    """``carepay:invoice_detail``: everything about one invoice, and how to pay it."""
     invoice = get_invoice_for_payer(request, public_id)
+    payments = list(portal.history_payments(invoice))
+    methods = available_backends(invoice) if invoice.is_payable else []
     return render(request, "carepay/invoice_detail.html", {
         "invoice": invoice,
+        "issuer": issuer(invoice),
         "lines": invoice.lines.all(),
-        "payments": invoice.payments.exclude(status=Payment.Status.CANCELLED),
-        "methods": available_backends(invoice) if invoice.is_payable else [],
+        "payments": payments,
+        "history": portal.payment_history(invoice, payments, request.user),
+        "refunds": portal.refunds(invoice),
+        "methods": methods,
+        **_awaiting(invoice, payments),
     })
 
 
@@ -69,6 +142,7 @@ def invoice_link(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("carepay:invoice_detail", public_id=invoice.public_id)
 
 
+@payer_view
 def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
     """Pay an invoice: an online method's payment page, or an offline method's
     instructions and confirmation form."""
@@ -86,8 +160,7 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
     try:
         started = services.begin_payment(invoice, backend=alias, request=request)
     except CarepayError as exc:
-        return render(request, "carepay/pay_error.html",
-                      {"invoice": invoice, "error": str(exc)}, status=409)
+        return _pay_error(request, invoice, str(exc))
     payment, action = started.payment, started.action
     if action is None:  # the payer already paid (we had not heard yet): show it
         return redirect("carepay:payment_return", public_id=payment.public_id)
@@ -97,19 +170,24 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
         "invoice": invoice, "payment": payment, "backend": backend,
         "return_url": request.build_absolute_uri(
             reverse("carepay:payment_return", args=[payment.public_id])),
-        **action.context,
+        "page_url": request.get_full_path(),
+        **_awaiting(invoice), **action.context,
     })
+
+
+def _pay_error(request: HttpRequest, invoice: Invoice, error: str) -> HttpResponse:
+    return render(request, "carepay/pay_error.html", {"invoice": invoice, "error": error},
+                  status=409)
 
 
 def _submit_transfer(request: HttpRequest, invoice: Invoice,
                      backend: BasePaymentBackend) -> HttpResponse:
     if not invoice.is_payable:
-        return render(request, "carepay/pay_error.html", {
-            "invoice": invoice, "error": f"Invoice {invoice.number} has nothing left to pay.",
-        }, status=409)
+        return _pay_error(request, invoice, _("Invoice %(number)s has nothing left to pay.")
+                          % {"number": invoice.number})
     action = backend.payment_instructions(invoice)
     form = TransferConfirmationForm(
-        request.POST or None, request.FILES or None,
+        request.POST or None, request.FILES or None, label_suffix="",
         initial={"amount": invoice.amount_due, "reference": action.context["reference"]},
     )
     if request.method == "POST" and form.is_valid():
@@ -122,27 +200,28 @@ def _submit_transfer(request: HttpRequest, invoice: Invoice,
                 by=request.user if request.user.is_authenticated else None,
             )
         except CarepayError as exc:
-            form.add_error(None, str(exc))
+            add_service_error(form, exc)
         else:
-            messages.success(request, "Thank you: we received your payment details and will "
-                                      "confirm once the money has arrived.")
+            messages.success(request, _("Thank you: we received your payment details and "
+                                        "will confirm once the money has arrived."))
             return redirect("carepay:invoice_detail", public_id=invoice.public_id)
     return render(request, action.template, {
-        "invoice": invoice, "backend": backend, "form": form, **action.context,
+        "invoice": invoice, "backend": backend, "form": form,
+        **_awaiting(invoice), **action.context,
     }, status=400 if form.errors else 200)
 
 
 @require_GET
-def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
+def payment_proof(request: HttpRequest, public_id: object) -> HttpResponseBase:
     """A payment's proof file, for staff who may decide on it and for its payer only.
 
     Always a download, sandboxed and never sniffed: the file is the payer's upload (a
     PDF may carry JavaScript), so no browser may run it with our origin's session.
     """
-    payment = get_object_or_404(Payment.objects.select_related("invoice"), public_id=public_id)
-    allowed = permissions.can_see_proofs(request.user) or can_view(request, payment.invoice)
-    if not allowed or not payment.proof:
-        raise Http404("No proof found.")
+    payment = Payment.objects.select_related("invoice").filter(public_id=public_id).first()
+    if payment is None or not payment.proof or not (
+            permissions.can_see_proofs(request.user) or can_view(request, payment.invoice)):
+        return not_found(request)
     name = f"proof-{payment.invoice.number}{Path(payment.proof.name).suffix}"
     response = FileResponse(payment.proof.open("rb"), as_attachment=True, filename=name)
     response["Content-Security-Policy"] = "sandbox"
@@ -150,6 +229,7 @@ def payment_proof(request: HttpRequest, public_id: object) -> FileResponse:
     return response
 
 
+@payer_view
 @require_GET
 def payment_return(request: HttpRequest, public_id: object) -> HttpResponse:
     """Where the payer lands after paying: ask the provider, never the query string."""
@@ -167,7 +247,14 @@ def payment_return(request: HttpRequest, public_id: object) -> HttpResponse:
             error = str(exc)
         payment = Payment.objects.select_related("invoice").get(pk=payment.pk)
         invoice = payment.invoice
+    detail_url = reverse("carepay:invoice_detail", args=[invoice.public_id])
     return render(request, "carepay/payment_result.html", {
         "invoice": invoice, "payment": payment, "error": error,
-        "retry_url": reverse("carepay:invoice_detail", args=[invoice.public_id]),
+        "method": backend_label(payment.backend),
+        "detail_url": detail_url,
+        "retry_url": f"{detail_url}#pay",
+        "check_url": request.get_full_path(),
+        # A payer who came from a payment link has no list to go back to.
+        "list_url": reverse("carepay:invoice_list")
+        if request.user.is_authenticated else "",
     })

@@ -220,13 +220,16 @@ class TestThePayerPage:
 
         detail = patient_client.get(
             reverse("carepay:invoice_detail", args=[invoice.public_id])).content.decode()
-        listing = patient_client.get(reverse("carepay:invoice_list")).content.decode()
+        # Paid (overpaid): under Paid and All, not under Outstanding.
+        listing = patient_client.get(reverse("carepay:invoice_list"),
+                                     {"status": "all"}).content.decode()
 
         for page in (detail, listing):
             assert "-£" not in page
             assert "Overpaid" in page
         assert "Overpaid (to be refunded to you)</th><td>£80.00" in detail
         assert 'Amount due</th><td>£0.00' in detail
+        assert "Overpaid: £80.00 to be refunded to you" in listing
 
 
 @pytest.mark.postgres

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from django_carepay import services, signals
 from django_carepay.models import Invoice, Payment, Transaction
@@ -107,7 +109,11 @@ class TestSubmitting:
         page = response.content.decode()
         assert "we received your payment details and will confirm once the money has " \
                "arrived" in page
-        assert f"Awaiting approval (RS-{invoice.number})" in page
+        assert ("We received your transfer confirmation of £80.00 on "
+                f"{date_format(timezone.localdate())}; it is being checked.") in page
+        assert f'<td data-label="Reference" class="cp-reference">RS-{invoice.number}</td>' \
+            in page
+        assert '<span class="status status-awaiting_approval">Awaiting approval</span>' in page
 
     def test_a_part_payment(self, patient_client, invoice):
         patient_client.post(pay_url(invoice), confirmation(invoice, amount="30"))

@@ -68,9 +68,10 @@ class TestThePageRefuses:
         response = refused(invoice, confirmation(invoice, amount="80.01",
                                                  proof=pdf_proof()))
 
-        assert response.context["form"].non_field_errors() == [
+        # The service's refusal names the field: it shows next to the amount.
+        assert response.context["form"].errors == {"amount": [
             f"80.01 GBP is more than the 80.00 GBP due on Invoice {invoice.number}; "
-            "enter at most 80.00."]
+            "enter at most 80.00."]}
         assert "enter at most 80.00" in response.content.decode()
 
     def test_an_amount_above_what_is_left_after_a_part_payment(self, refused, invoice):
@@ -83,8 +84,8 @@ class TestThePageRefuses:
     def test_no_amount(self, refused, invoice):
         response = refused(invoice, confirmation(invoice, amount="0"))
 
-        assert response.context["form"].non_field_errors() == [
-            "Amount must be greater than zero."]
+        assert response.context["form"].errors == {"amount": [
+            "Amount must be greater than zero."]}
 
     @pytest.mark.parametrize("reference", ["", "   "])
     def test_an_empty_reference(self, refused, invoice, reference):
@@ -115,7 +116,7 @@ class TestThePageRefuses:
         response = refused(invoice, confirmation(invoice, proof=upload(name, content,
                                                                        "image/png")))
 
-        assert response.context["form"].non_field_errors() == [NOT_A_PROOF]
+        assert response.context["form"].errors == {"proof": [NOT_A_PROOF]}
         assert NOT_A_PROOF in response.content.decode()
 
     def test_an_empty_proof(self, refused, invoice):

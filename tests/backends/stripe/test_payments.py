@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 import stripe
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from django_carepay import services, signals
 from django_carepay.exceptions import InvalidState, ProviderError
@@ -223,7 +224,8 @@ class TestPayPage:
 
         html = response.content.decode()
         assert response.status_code == 200
-        assert "Amount: <strong>£80.00</strong>" in html
+        assert '<strong class="cp-amount-value">£80.00</strong>' in html
+        assert "Pay £80.00</button>" in html
         assert f'<script src="{localstripe.url}/js.stripe.com/standin/v3/"></script>' in html
         assert (f'<script id="carepay-stripe-secret" type="application/json">'
                 f'"{response.context["client_secret"]}"</script>') in html
@@ -256,8 +258,9 @@ class TestReturnPage:
         assert f'<dd class="confirmation">{payment.provider_reference}</dd>' in html
         assert payment.provider_reference.startswith("pi_")
         assert "<dd>£80.00</dd>" in html
-        assert f"<dd>{invoice.number}</dd>" in html
-        paid_at = dateformat.format(timezone.localtime(payment.succeeded_at), "j F Y H:i")
+        detail = reverse("carepay:invoice_detail", args=[invoice.public_id])
+        assert f'<dd><a href="{detail}">{invoice.number}</a></dd>' in html
+        paid_at = date_format(timezone.localtime(payment.succeeded_at), "DATETIME_FORMAT")
         assert f"<dd>{paid_at}</dd>" in html
         assert invoice.status == Invoice.Status.PAID
         # Keyed by the PaymentIntent: the same on the return page and in any webhook.
@@ -323,7 +326,7 @@ class TestReturnPage:
         assert "Payment not completed" in html
         assert DECLINE_MESSAGE in html
         detail = reverse("carepay:invoice_detail", args=[invoice.public_id])
-        assert f'<a class="retry" href="{detail}">Try again</a>' in html
+        assert f'<a class="cp-button retry" href="{detail}#pay">Try again</a>' in html
         payment.refresh_from_db()
         assert (payment.status, payment.failure_code) == (Payment.Status.FAILED,
                                                          "card_declined")

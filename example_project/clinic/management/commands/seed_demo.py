@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 from django.apps import apps
@@ -34,25 +35,9 @@ from clinic.models import Appointment
 #: which is how a second run knows it is already there.
 DEMO_NAMESPACE = uuid.UUID("6f1c1f0e-4a53-4d0c-9a53-0c4e1f8d2b71")
 
-VIEW_BILLING = [
-    "carepay.view_invoice",
-    "carepay.view_invoiceline",
-    "carepay.view_payment",
-    "carepay.view_transaction",
-    "clinic.view_appointment",
-]
-
-GROUP_PERMISSIONS = {
-    "Reception": ["carepay.record_payment", *VIEW_BILLING],
-    "Finance": [
-        "carepay.refund_payment",
-        "carepay.approve_payment",
-        "carepay.view_dashboard",
-        "carepay.void_invoice",
-        "carepay.record_payment",
-        *VIEW_BILLING,
-    ],
-}
+#: The clinic's own permission its staff need besides carepay's billing roles (set up
+#: by ``manage.py carepay_setup_roles``): seeing appointments in the admin.
+CLINIC_PERMISSIONS = ["clinic.view_appointment"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,8 +134,13 @@ class Command(BaseCommand):
 
     # -- accounts ----------------------------------------------------------------
     def _seed_groups_and_users(self) -> list[str]:
-        groups = {name: self._seed_group(name, perms) for name, perms in
-                  GROUP_PERMISSIONS.items()}
+        # carepay's roles: "Billing clerk" (reception) and "Billing manager" (finance).
+        call_command("carepay_setup_roles", stdout=StringIO())
+        groups = {group.name: group for group in Group.objects.filter(
+            name__in={a.group for a in ACCOUNTS if a.group})}
+        clinic_perms = self._permissions(CLINIC_PERMISSIONS)
+        for group in groups.values():
+            group.permissions.add(*clinic_perms)
         created = []
         for account in ACCOUNTS:
             user, was_created = self._seed_user(account)
@@ -160,8 +150,7 @@ class Command(BaseCommand):
                 created.append(account.username)
         return created
 
-    def _seed_group(self, name: str, perm_names: list[str]) -> Group:
-        group, _ = Group.objects.get_or_create(name=name)
+    def _permissions(self, perm_names: list[str]) -> list[Permission]:
         perms = []
         for perm_name in perm_names:
             app_label, codename = perm_name.split(".")
@@ -172,8 +161,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"Permission {perm_name} does not exist; run `manage.py migrate` first."
                 ) from None
-        group.permissions.set(perms)
-        return group
+        return perms
 
     def _seed_user(self, account: DemoAccount) -> tuple[Any, bool]:
         user, created = get_user_model().objects.get_or_create(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,6 +29,13 @@ APPROVE_PERMISSION = permissions.APPROVE_PAYMENT
 approver_required = staff_view(permissions.can_approve,
                                _("Approving and rejecting payments needs the "
                                  "“Can approve or reject submitted payments” permission."))
+
+
+def overpayment_advice(exc: WouldOverpay) -> str:
+    """What staff read when approving would overpay the invoice, and what to do."""
+    return exc.situation + " " + gettext(
+        "Tick “Record an overpayment” to approve it anyway, or reject it if the money "
+        "did not arrive.")
 
 
 @require_GET
@@ -57,9 +65,7 @@ def approve(request: HttpRequest, public_id: object) -> HttpResponse:
                                  amount=form.cleaned_data["amount"],
                                  allow_overpayment=form.cleaned_data["allow_overpayment"])
     except WouldOverpay as exc:
-        messages.error(request, f"Not approved: {exc.situation} Tick “Record an "
-                                "overpayment” to approve it anyway, or reject it if the "
-                                "money did not arrive.")
+        messages.error(request, f"Not approved: {overpayment_advice(exc)}")
     except CarepayError as exc:
         messages.error(request, f"Not approved: {exc}")
     else:

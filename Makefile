@@ -3,6 +3,8 @@
 #   make test   create .venv, install, run the suite on SQLite, then on PostgreSQL
 #   make docs   build the documentation into docs/_build/html (warnings are errors)
 #   make dist   build the sdist and wheel into dist/ and check them (twine, sdist tests)
+# `install` also runs `npm ci` when npm is there: axe-core, which the browser tests use
+# to scan every page for accessibility problems (skipped without it, failed with CI=true).
 # PostgreSQL is used when reachable at $(PG_HOST):$(PG_PORT); with CI=true an
 # unreachable PostgreSQL fails the run instead of being skipped.
 
@@ -10,11 +12,16 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Where `make demo` serves, for the links in e-mails sent outside a request
+# (seed_demo's receipts, reminders): the example project reads CAREPAY_DEMO_BASE_URL.
+DEMO_BASE_URL ?= http://127.0.0.1:$(PORT)
+DEMO_ENV = CAREPAY_DEMO_BASE_URL=$(DEMO_BASE_URL)
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 PG_USER ?= postgres
 PG_URL ?= postgres://$(PG_USER)@$(PG_HOST):$(PG_PORT)/carepay
 PYTEST_ARGS ?=
+NPM ?= npm
 
 .PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean \
 	docs dist
@@ -27,12 +34,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[stripe,pdf,iban,api]" --group dev
 	touch $@
 
-install: $(VENV)/.installed
+node_modules/.installed: package.json package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		$(NPM) ci --silent --no-audit --no-fund && touch $@; \
+	else \
+		echo "npm not found: axe-core is not installed, so the browser tests' accessibility scans will be skipped (failed with CI=true)."; \
+	fi
+
+install: $(VENV)/.installed node_modules/.installed
 
 demo: install
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
-	cd example_project && ../$(BIN)/python manage.py seed_demo
-	cd example_project && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	cd example_project && $(DEMO_ENV) ../$(BIN)/python manage.py seed_demo
+	cd example_project && $(DEMO_ENV) ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install migrations-check test-sqlite test-postgres
 
@@ -68,4 +82,4 @@ lint: install
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tox dist docs/_build
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tox dist docs/_build

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_carepay",
     "tests.testapp",
+    "riverside",  # the example project's sites and front door (tests/example/test_sites.py)
     "clinic",  # the example project's host app (tests/example/)
     "saas",  # the example project's SaaS app (tests/example/test_saas.py)
 ]

@@ -1,22 +1,30 @@
 """The clinic's home page."""
 
-from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django_carepay.models import Invoice
 
-from .demo import ACCOUNTS, DEMO_PASSWORD
+from riverside.sites import CLINIC, site_for_user
+
 from .models import Appointment
 
 
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Who to log in as (anonymous), my appointments (patients), the admin (staff)."""
+    """A patient's appointments with their invoices; staff's way into the console.
+
+    Someone who belongs to another site (a Riverside Cloud customer) is sent to their
+    own home rather than told they have no appointments."""
+    site = site_for_user(request.user)
+    if site is not CLINIC:
+        return redirect(site.home_url())
     context: dict[str, object] = {}
-    if not request.user.is_authenticated:
-        # The demo logins are for a local demo only, never a deployed site.
-        if settings.DEBUG:
-            context.update(accounts=ACCOUNTS, demo_password=DEMO_PASSWORD)
+    if request.user.is_staff:
+        # The console's pages this member of staff may open, as the header lists them.
+        context["console"] = [item for item in CLINIC.nav_for(request)
+                              if item["url"] != request.path]
     else:
         appointments = list(Appointment.objects.filter(patient=request.user))
         # One query for every appointment's invoices; drafts are not the patient's yet.

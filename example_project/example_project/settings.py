@@ -6,7 +6,9 @@ PostgreSQL (or any database) when ``DATABASE_URL`` is set, e.g.
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/carepay_demo``.
 
 Environment variables: ``DJANGO_DEBUG`` (default on), ``DJANGO_SECRET_KEY`` (a demo
-key by default), ``DJANGO_ALLOWED_HOSTS`` (comma-separated), ``DATABASE_URL``.
+key by default), ``DJANGO_ALLOWED_HOSTS`` (comma-separated), ``DATABASE_URL``,
+``CAREPAY_DEMO_BASE_URL`` (where the demo is served, for links e-mailed outside a
+request; ``make demo`` sets it from ``PORT``).
 """
 
 import os
@@ -45,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_carepay",
+    # The front door and the site registry (riverside/sites.py): which site, clinic or
+    # Riverside Cloud, each page and each user belongs to.
+    "riverside",
     "clinic",
     "saas",
     # carepay's JSON API (the [api] extra) and its documentation pages, whose Swagger UI
@@ -62,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # E-mails sent while a request is served link to the host and port it came to.
+    "riverside.middleware.CurrentRequestMiddleware",
 ]
 
 ROOT_URLCONF = "example_project.urls"
@@ -70,7 +77,7 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     # Project templates come first, so templates/carepay/layout.html puts carepay's
-    # pages inside the clinic's own layout.
+    # pages inside the layout of the viewer's site (templates/base.html).
     "DIRS": [BASE_DIR / "templates"],
     "APP_DIRS": True,
     "OPTIONS": {"context_processors": [
@@ -94,7 +101,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+# The front door sends each user to their own site's home (riverside.views.home).
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-gb"
@@ -112,6 +120,11 @@ MEDIA_ROOT = BASE_DIR / "media"
 # decisions, reminders, staff notices) are printed in the runserver console, text and
 # HTML alike; `manage.py carepay_send_reminders` prints the reminders due today.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Where the demo is served, for links in e-mails sent outside a request: `make demo`
+# passes CAREPAY_DEMO_BASE_URL=http://127.0.0.1:$(PORT) to seed_demo and runserver alike.
+# CAREPAY_SITE_URL is its older name.
+DEMO_BASE_URL = (os.environ.get("CAREPAY_DEMO_BASE_URL") or os.environ.get("CAREPAY_SITE_URL")
+                 or "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = "billing@riverside-practice.example"
 
 # Django REST framework, for carepay's JSON API at /api/billing/ and Riverside Cloud's
@@ -268,6 +281,7 @@ CAREPAY = {
     # on it, and a week and a fortnight after (the default schedule, spelled out).
     "EMAILS": {},
     "REMINDER_SCHEDULE": [-3, 0, 7, 14],
-    # Used for links e-mailed outside a request (invoice e-mails).
-    "SITE_URL": os.environ.get("CAREPAY_SITE_URL", "http://127.0.0.1:8000"),
+    # Links e-mailed during a request use its host and port (saas.adapter); outside one
+    # (reminders, seed_demo's receipts) they use this.
+    "SITE_URL": DEMO_BASE_URL,
 }

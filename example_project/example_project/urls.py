@@ -1,14 +1,16 @@
-"""URLs of the example project: the clinic's home page, Riverside Cloud, log-in, billing,
-carepay's JSON API with its documentation, and the admin."""
+"""URLs of the example project: the front door, the clinic, Riverside Cloud, log-in,
+billing, carepay's JSON API with its documentation, and the admin."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from clinic.views import home
+from riverside.views import home
 
 urlpatterns = [
+    # The demo's front door; after logging in, it sends each user to their own site.
     path("", home, name="home"),
+    path("clinic/", include("clinic.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("saas/", include("saas.urls")),
     path("billing/", include("django_carepay.urls")),

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clinic.adapter import ClinicAdapter
+from riverside.middleware import current_request
 
 from .models import Account
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
     from django_carepay.backends import BasePaymentBackend
     from django_carepay.models import Invoice
 
@@ -33,6 +35,12 @@ class ExampleProjectAdapter(ClinicAdapter):
         if invoice is not None and invoice.subject_model is Account:
             return self.cloud_issuer["email"]
         return super().from_email(invoice)
+
+    def build_absolute_uri(self, path: str, request: HttpRequest | None = None) -> str:
+        # E-mails sent while a request is served (an invoice mailed at sign-up, a
+        # receipt when a payment is recorded) link to the host and port that request
+        # came to; outside one, CAREPAY["SITE_URL"] (CAREPAY_DEMO_BASE_URL) says.
+        return super().build_absolute_uri(path, request or current_request())
 
     def is_backend_available(self, invoice: Invoice, backend: BasePaymentBackend,
                              country: str | None = None) -> bool:

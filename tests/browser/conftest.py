@@ -3,13 +3,14 @@
 Debian's Chromium at /usr/bin/chromium is used (``playwright install`` downloads a
 browser, which the test machines cannot). Without it the browser tests are skipped,
 except on CI (``CI=true``), which installs it and must not pass by skipping them.
+The same goes for axe-core (``npm ci``), which ``axe_check`` runs on a page.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +18,20 @@ import pytest
 
 from tests.backends.stripe.support import card_backend, localstripe, localstripe_url
 
-__all__ = ["artifacts", "browser", "card_backend", "localstripe", "localstripe_url", "page"]
+from .axe import AXE_JS, axe_violations, blocking, format_violations
+
+__all__ = ["artifacts", "axe_check", "browser", "card_backend", "localstripe",
+           "localstripe_url", "page"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str, remedy: str = "install Debian's chromium") -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}, and CI=true: the browser tests must run on CI.")
-    pytest.skip(f"{reason}; install Debian's chromium to run the browser tests.")
+    pytest.skip(f"{reason}; {remedy} to run the browser tests.")
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +78,20 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     folder = root / re.sub(r"[^\w.-]+", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def axe_check() -> Callable[..., None]:
+    """``axe_check(page)`` scans the page with axe-core (WCAG 2 A and AA) and fails the
+    test listing every serious or critical violation: rule, help, offending nodes.
+    Without axe-core (``npm ci`` at the repository root, which ``make install`` runs)
+    the test is skipped, or failed with ``CI=true``."""
+    if not AXE_JS.exists():
+        _unavailable(f"{AXE_JS} is missing", "run `npm ci` at the repository root")
+
+    def check(page: Any, *, where: str = "") -> None:
+        found = blocking(axe_violations(page))
+        if found:
+            pytest.fail(format_violations(found, where or page.url), pytrace=False)
+
+    return check

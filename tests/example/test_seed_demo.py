@@ -255,7 +255,7 @@ def test_home_page_hides_the_demo_logins_when_deployed(seeded, example_site, cli
 def test_home_page_shows_a_patient_their_appointments(seeded, example_site, client,
                                                       django_user_model):
     client.force_login(django_user_model.objects.get(username="patient1"))
-    html = client.get("/").content.decode()
+    html = client.get(reverse("clinic:home")).content.decode()
     own = Appointment.objects.filter(patient__username="patient1")
     assert all(a.reason in html for a in own)
     others = Appointment.objects.exclude(patient__username="patient1")
@@ -270,7 +270,7 @@ def test_home_page_shows_a_patient_their_appointments(seeded, example_site, clie
 
 def test_home_page_sends_staff_to_the_admin(seeded, example_site, client, django_user_model):
     client.force_login(django_user_model.objects.get(username="reception"))
-    assert reverse("admin:index") in client.get("/").content.decode()
+    assert reverse("admin:index") in client.get(reverse("clinic:home")).content.decode()
 
 
 def test_carepay_pages_use_the_clinic_layout(seeded, example_site, client, django_user_model):

@@ -194,6 +194,7 @@ SAAS = DemoSite(
     nav=(
         NavLink(label="Accounts", url_name="saas:accounts"),
         NavLink(label="New account", url_name="saas:signup"),
+        NavLink(label="Sign-up app (API)", url_name="saas:app"),
         NavLink(label="Billing", url_name="carepay:invoice_list"),
         NavLink(label="Statement", url_name="carepay:statement"),
     ),

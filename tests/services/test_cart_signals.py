@@ -11,7 +11,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from django_carepay import services, signals
-from django_carepay.exceptions import InvalidInput
+from django_carepay.exceptions import InvalidInput, InvalidState
 from django_carepay.models import Invoice, InvoiceLine, Payment, Transaction
 from tests import factories
 from tests.testapp.models import Appointment, Enrollment, Seat
@@ -142,3 +142,65 @@ def test_a_drafts_line_subject_can_be_added_and_changed(patient):
     line = services.update_line(line, subject=other)
 
     assert InvoiceLine.objects.get(pk=line.pk).subject == other
+
+
+class TestRefundLine:
+    """services.refund_line: one seat out of a paid cart."""
+
+    def test_refunds_that_lines_amount_once(self, cart, staff, receive):
+        invoice, _appointment, seats, _enrollment = cart
+        payment = factories.pay_cash(invoice)
+        seat_refunded = receive(signals.payment_refunded, sender=Seat)
+        others = [receive(signals.payment_refunded, sender=m)
+                  for m in (Invoice, Appointment, Enrollment)]
+        line = invoice.lines.get(position=2)  # seat B
+
+        refund = services.refund_line(line, by=staff)
+        again = services.refund_line(line, by=staff)
+
+        assert again == refund
+        assert (refund.kind, refund.amount) == (Transaction.Kind.REFUND, Decimal("25.00"))
+        assert Transaction.objects.filter(kind=Transaction.Kind.REFUND).count() == 1
+        payment.refresh_from_db()
+        assert payment.status == Payment.Status.PARTIALLY_REFUNDED
+        assert payment.amount_refunded == Decimal("25.00")
+        line.refresh_from_db()
+        assert line.is_refunded and line.refund == refund
+        assert seat_refunded.count == 1
+        assert seat_refunded.last["subjects"] == [seats[1]]
+        assert seat_refunded.last["line"] == line
+        assert all(r.count == 0 for r in others)
+
+    def test_the_lines_tax_is_refunded_with_it(self, patient):
+        seat = Seat.objects.create()
+        invoice = factories.make_invoice(customer=patient, lines=[
+            {"description": "Seat", "unit_price": "25.00", "tax_rate": 20, "subject": seat},
+            {"description": "Book", "unit_price": "10.00"}])
+        factories.pay_cash(invoice)
+
+        refund = services.refund_line(invoice.lines.get(position=0))
+
+        assert refund.amount == Decimal("30.00")
+
+    def test_an_unpaid_line_is_refused(self, cart):
+        invoice, *_ = cart
+        with pytest.raises(InvalidState, match=r"No payment of Invoice .* holds 25\.00 GBP"):
+            services.refund_line(invoice.lines.get(position=1))
+        assert not Transaction.objects.exists()
+
+    def test_a_receiver_raising_undoes_the_line_refund(self, cart):
+        invoice, *_ = cart
+        factories.pay_cash(invoice)
+
+        def fail(**kwargs):
+            raise HostFailure("the seat cannot be released")
+
+        signals.payment_refunded.connect(fail, sender=Seat, weak=False)
+        try:
+            with pytest.raises(HostFailure):
+                services.refund_line(invoice.lines.get(position=1))
+        finally:
+            signals.payment_refunded.disconnect(fail, sender=Seat)
+
+        assert not Transaction.objects.filter(kind=Transaction.Kind.REFUND).exists()
+        assert not invoice.lines.get(position=1).is_refunded

@@ -15,6 +15,7 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.payments`: record, start, cancel, clean up abandoned attempts;
 - :mod:`.approvals`: submitted transfers, approved or rejected by staff;
 - :mod:`.refunds`: handing money back;
+- :mod:`.line_refunds`: refunding one line of a cart (``refund_line``);
 - :mod:`.provider`: what a provider reported;
 - :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
@@ -30,6 +31,7 @@ from ..links import payment_link, resolve_payment_link
 from .approvals import approve_payment, reject_payment, submit_transfer
 from .invoices import BILLING_FIELDS as BILLING_FIELDS
 from .invoices import create_invoice, issue_invoice, mark_overdue, void_invoice, write_off_invoice
+from .line_refunds import refund_line
 from .lines import MAX_QUANTITY as MAX_QUANTITY
 from .lines import add_line, remove_line, update_line, validate_line
 from .payments import CLOSED_AT_PROVIDER as CLOSED_AT_PROVIDER
@@ -60,6 +62,7 @@ __all__ = [
     "mark_overdue",
     "payment_link",
     "record_payment",
+    "refund_line",
     "refund_payment",
     "reject_payment",
     "remove_line",

@@ -158,7 +158,8 @@ def senders(invoice: Invoice, *, lines: Sequence[InvoiceLine] | None = None
 
 def send(signal: Any, invoice: Invoice, *, lines: Sequence[InvoiceLine] | None = None,
          **kwargs: Any) -> None:
-    """Send ``signal`` about ``invoice`` once per sender (see the module docstring)."""
+    """Send ``signal`` about ``invoice`` once per sender (see the module docstring);
+    with ``lines``, only to their subjects' classes (a refund of one line)."""
     if not signal.receivers:  # nobody listens: not even the lines are read
         return
     for sender, subjects in senders(invoice, lines=lines):

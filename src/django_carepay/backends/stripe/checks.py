@@ -66,13 +66,28 @@ def check_options(backend: StripeBackend) -> list[checks.CheckMessage]:
     return messages
 
 
+#: Where Stripe's API lives; anything else (localstripe, a mock) takes no money.
+STRIPE_API_BASE = "https://api.stripe.com"
+
+
 def check_deploy(backend: StripeBackend) -> list[checks.CheckMessage]:
-    """``carepay.W010``: a test key while DEBUG is False."""
+    """``carepay.W010``: a test key while DEBUG is False; ``W012``: ``api_base``
+    pointing somewhere other than Stripe (a test server left configured)."""
+    messages: list[checks.CheckMessage] = []
+    where = f"CAREPAY['BACKENDS'][{backend.alias!r}]['OPTIONS']"
     if key_mode(str(backend.options.get("secret_key") or "")) == "test" \
             and not settings.DEBUG:
-        return [checks.Warning(
-            f"CAREPAY['BACKENDS'][{backend.alias!r}]['OPTIONS']['secret_key'] is a test key "
-            "while DEBUG is False: no real money will be taken.",
+        messages.append(checks.Warning(
+            f"{where}['secret_key'] is a test key while DEBUG is False: no real money will "
+            "be taken.",
             hint="Use live keys (sk_live_…) in production.", id="carepay.W010",
-        )]
-    return []
+        ))
+    api_base = str(backend.options.get("api_base") or "")
+    if api_base and api_base.rstrip("/") != STRIPE_API_BASE:
+        messages.append(checks.Warning(
+            f"{where}['api_base'] is {api_base!r}, not Stripe's API: payments go to that "
+            "server instead.",
+            hint="Remove 'api_base' (it is for tests against a local Stripe-compatible "
+                 "server).", id="carepay.W012",
+        ))
+    return messages

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "tests.testapp",
     "clinic",  # the example project's host app (tests/example/)
     "saas",  # the example project's SaaS app (tests/example/test_saas.py)
+    "school",  # the example project's music school (tests/example/test_school.py)
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("saas/", include("saas.urls")),
+    path("school/", include("school.urls")),
     path("billing/", include("django_carepay.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -149,7 +149,9 @@ def senders(invoice: Invoice, *, lines: Sequence[InvoiceLine] | None = None
         def load() -> list[models.Model]:
             seen: list[models.Model] = []
             for loader in loaders:
-                seen.extend(obj for obj in loader() if obj is not None and obj not in seen)
+                for obj in loader():
+                    if obj is not None and obj not in seen:
+                        seen.append(obj)
             return seen
         return Subjects(load)
 

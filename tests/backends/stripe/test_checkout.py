@@ -384,3 +384,31 @@ class TestEndpoints:
 def test_the_backend_is_what_the_handler_builds(checkout_backend):
     assert get_backend(CHECKOUT_ALIAS) is checkout_backend
     assert checkout_backend.online and checkout_backend.has_webhooks
+
+
+@pytest.mark.parametrize(("value", "fires"), [(3600, False), (60, True), ("3600", True),
+                                              (2 * 86400, True)])
+def test_expires_after_is_checked(localstripe, value, fires):
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    from tests.backends.stripe.support import carepay_with_checkout
+
+    with override_settings(CAREPAY=carepay_with_checkout(localstripe.url,
+                                                         expires_after=value)):
+        messages = [m for m in run_checks(tags=["carepay"]) if m.id == "carepay.E004"]
+    assert bool(messages) is fires
+
+
+def test_expires_after_sets_the_sessions_expiry(localstripe, invoice):
+    import time
+
+    from django.test import override_settings
+
+    from tests.backends.stripe.support import carepay_with_checkout
+
+    with override_settings(CAREPAY=carepay_with_checkout(localstripe.url,
+                                                         expires_after=3600)):
+        payment = start(invoice)
+    expires = session(localstripe, payment)["expires_at"]
+    assert abs(expires - (time.time() + 3600)) < 60

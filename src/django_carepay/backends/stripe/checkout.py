@@ -28,6 +28,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.core import checks
 from django.urls import reverse
 
 from ...exceptions import ProviderError
@@ -176,6 +177,20 @@ class StripeCheckoutBackend(StripeBackend):
             raise ProviderError("This Checkout Session took no payment; there is nothing to "
                                 "refund.", backend=self.alias)
         return intent_id
+
+    # -- checks -----------------------------------------------------------------------------
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        messages = super().check(**kwargs)
+        value = self.options.get("expires_after")
+        if value is not None and not (
+                type(value) is int and MIN_EXPIRES_AFTER <= value <= MAX_EXPIRES_AFTER):
+            messages.append(checks.Error(
+                f"CAREPAY['BACKENDS'][{self.alias!r}]['OPTIONS']['expires_after'] is "
+                f"{value!r}; Stripe keeps a Checkout Session open for {MIN_EXPIRES_AFTER} "
+                f"to {MAX_EXPIRES_AFTER} seconds.",
+                hint="Give a whole number of seconds, e.g. 3600 (an hour), or leave it out "
+                     "(24 hours).", id="carepay.E004"))
+        return messages
 
     # -- webhooks -------------------------------------------------------------------------
     def updates_from_event(self, event_id: str, event_type: str, obj: Mapping[str, Any],

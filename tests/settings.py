@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "riverside",  # the example project's sites and front door (tests/example/test_sites.py)
     "clinic",  # the example project's host app (tests/example/)
     "saas",  # the example project's SaaS app (tests/example/test_saas.py)
+    "school",  # the example project's music school (tests/example/test_school.py)
 ]
 
 MIDDLEWARE = [

@@ -15,7 +15,8 @@ PUBLIC = {
         "start_payment", "record_payment", "submit_transfer", "approve_payment",
         "reject_payment", "refund_payment", "apply_provider_update", "mark_overdue",
         "payment_link", "resolve_payment_link", "handle_webhook", "cancel_payment",
-        "cancel_abandoned_payments", "update_line", "remove_line", "validate_line"],
+        "cancel_abandoned_payments", "update_line", "remove_line", "validate_line",
+        "refund_line"],
     "django_carepay.signals": [
         "invoice_issued", "invoice_paid", "invoice_overdue", "invoice_voided",
         "payment_succeeded", "payment_failed", "payment_submitted", "payment_approved",
@@ -29,7 +30,7 @@ PUBLIC = {
     "django_carepay.backends.manual": ["ManualBackend"],
     "django_carepay.backends.bank_transfer": ["BankTransferBackend"],
     "django_carepay.backends.dummy": ["DummyBackend"],
-    "django_carepay.backends.stripe": ["StripeBackend"],
+    "django_carepay.backends.stripe": ["StripeBackend", "StripeCheckoutBackend"],
     "django_carepay.money": [
         "to_minor_units", "from_minor_units", "quantize", "format_money",
         "currency_exponent"],

@@ -1,5 +1,6 @@
-"""Settings for the example project: a GP clinic billing its appointments, and a SaaS
-(Riverside Cloud) billing its sign-ups, both with carepay.
+"""Settings for the example project: a GP clinic billing its appointments, a SaaS
+(Riverside Cloud) billing its sign-ups, and a music school selling carts of lessons,
+workshop seats and courses, all with carepay.
 
 Made for ``make demo``: SQLite in ``example_project/db.sqlite3`` by default,
 PostgreSQL (or any database) when ``DATABASE_URL`` is set, e.g.
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "school",
 ]
 
 MIDDLEWARE = [
@@ -168,10 +170,28 @@ if os.environ.get("STRIPE_SECRET_KEY"):
                if os.environ.get("STRIPE_API_BASE") else {}),
         },
     }
+    CHECKOUT_BACKEND = {
+        "BACKEND": "django_carepay.backends.stripe.StripeCheckoutBackend",
+        "OPTIONS": {
+            "label": "Stripe Checkout",
+            "secret_key": os.environ["STRIPE_SECRET_KEY"],
+            # One secret, or a list: the platform's endpoint and a Connect endpoint.
+            "webhook_secret": [s for s in (os.environ.get("STRIPE_CHECKOUT_WEBHOOK_SECRET",
+                                                           ""),
+                                           os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET",
+                                                          "")) if s],
+            **({"api_base": os.environ["STRIPE_API_BASE"]}
+               if os.environ.get("STRIPE_API_BASE") else {}),
+        },
+    }
 else:
     CARD_BACKEND = {
         "BACKEND": "django_carepay.backends.dummy.DummyBackend",
         "OPTIONS": {"label": "Card (demo)"},
+    }
+    CHECKOUT_BACKEND = {
+        "BACKEND": "django_carepay.backends.dummy.DummyBackend",
+        "OPTIONS": {"label": "Stripe Checkout (demo)"},
     }
 
 CAREPAY = {
@@ -191,6 +211,9 @@ CAREPAY = {
         # Online card payments: Stripe when its keys are in the environment, otherwise
         # the dummy provider, which confirms every payment without moving money.
         "card": CARD_BACKEND,
+        # The music school's carts: Stripe Checkout (hosted page) when Stripe's keys are
+        # in the environment, otherwise the demo provider standing in for it.
+        "checkout": CHECKOUT_BACKEND,
         # Bank transfers: the payer pays from their bank, then tells us (reference,
         # proof); finance approves or rejects at /billing/staff/approvals/. One backend
         # per way of paying; the invoice page offers those whose currencies and

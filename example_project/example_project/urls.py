@@ -13,6 +13,7 @@ urlpatterns = [
     path("clinic/", include("clinic.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("saas/", include("saas.urls")),
+    path("school/", include("school.urls")),
     path("billing/", include("django_carepay.urls")),
     # carepay's JSON API, and its OpenAPI document shown by Swagger UI and Redoc.
     path("api/billing/", include("django_carepay.api.urls")),

@@ -48,4 +48,8 @@ class ExampleProjectAdapter(ClinicAdapter):
         # by card online or at the desk.
         if backend.requires_approval:
             return invoice.subject_model is Account
+        # The music school's carts are paid through Checkout, and only they are.
+        school = (invoice.metadata or {}).get("site") == "school"
+        if school or backend.alias == "checkout":
+            return school and backend.alias == "checkout"
         return True

@@ -9,7 +9,7 @@ class CarepayConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, checks_deploy  # noqa: F401  (registers the system checks)
         from .backends import connect_setting_changed
 
         connect_setting_changed()

@@ -5,7 +5,8 @@ Ids are stable: ``carepay.E001`` unknown/unimportable backend class, ``E002`` a
 value, ``E005`` bad ``DEFAULT_CURRENCY``, ``E006`` bad adapter, ``W001`` no way to
 build absolute links outside a request, ``E030`` WeasyPrint installed but unable to
 load (PDFs are on once the ``[pdf]`` extra is installed); backends add their own
-(``E01x``/``W01x`` for Stripe).
+(``E01x``/``W01x`` for Stripe). The go-live checks of ``check --deploy`` (``E040``,
+``W040``-``W043``) are in :mod:`django_carepay.checks_deploy`.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def example_site(settings):
 
 def test_seed_demo_creates_the_demo_accounts(seeded, django_user_model):
     users = {u.username: u for u in django_user_model.objects.all()}
-    assert set(users) == {*PATIENTS, *STAFF}
+    # the music school's student too (seed_school, called by seed_demo)
+    assert set(users) == {*PATIENTS, *STAFF, "student1"}
     for username in users:
         assert users[username].check_password("password123"), username
     olivia = users["patient1"]

@@ -50,7 +50,7 @@ class TestPayloads:
 
         services.issue_invoice(draft, by=staff)
 
-        assert set(issued.last) == {"sender", "signal", "invoice", "by"}
+        assert set(issued.last) == {"sender", "signal", "subjects", "invoice", "by"}
         assert issued.last["invoice"].number == draft.number
         assert issued.last["by"] == staff
 
@@ -62,7 +62,7 @@ class TestPayloads:
 
         charge = Transaction.objects.get()
         for recorder in (succeeded, paid):
-            assert set(recorder.last) == {"sender", "signal", "invoice", "payment",
+            assert set(recorder.last) == {"sender", "signal", "subjects", "invoice", "payment",
                                           "transaction", "by"}
             assert (recorder.last["payment"], recorder.last["transaction"],
                     recorder.last["by"]) == (payment, charge, staff)
@@ -83,8 +83,8 @@ class TestPayloads:
 
         refund = services.refund_payment(payment, by=staff)
 
-        assert set(refunded.last) == {"sender", "signal", "invoice", "payment", "transaction",
-                                      "by"}
+        assert set(refunded.last) == {"sender", "signal", "subjects", "invoice", "payment",
+                                      "transaction", "by"}
         assert (refunded.last["payment"], refunded.last["transaction"],
                 refunded.last["by"]) == (payment, refund, staff)
 
@@ -93,14 +93,14 @@ class TestPayloads:
 
         services.mark_overdue(today=invoice.due_date + timedelta(days=1))
 
-        assert set(overdue.last) == {"sender", "signal", "invoice"}
+        assert set(overdue.last) == {"sender", "signal", "subjects", "invoice"}
 
     def test_invoice_voided(self, invoice, staff, receive):
         voided = receive(signals.invoice_voided, sender=Appointment)
 
         services.void_invoice(invoice, by=staff, reason="Duplicate")
 
-        assert set(voided.last) == {"sender", "signal", "invoice", "by", "reason"}
+        assert set(voided.last) == {"sender", "signal", "subjects", "invoice", "by", "reason"}
 
     def test_payment_failed(self, invoice, receive):
         failed = receive(signals.payment_failed, sender=Appointment)
@@ -108,7 +108,7 @@ class TestPayloads:
 
         services.apply_provider_update(factories.provider_update(payment, UpdateKind.FAILED))
 
-        assert set(failed.last) == {"sender", "signal", "invoice", "payment", "by"}
+        assert set(failed.last) == {"sender", "signal", "subjects", "invoice", "payment", "by"}
         assert failed.last["payment"].pk == payment.pk
 
 

@@ -16,3 +16,23 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.id}"
+
+
+class Seat(models.Model):
+    """A workshop seat: a cart's second kind of item (integer primary key)."""
+
+    label = models.CharField(max_length=100, default="Seat")
+    status = models.CharField(max_length=20, default="reserved")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Enrollment(models.Model):
+    """A course enrolment: a cart's third kind of item."""
+
+    course = models.CharField(max_length=100, default="Harmony I")
+    status = models.CharField(max_length=20, default="pending")
+
+    def __str__(self) -> str:
+        return self.course

@@ -38,11 +38,18 @@ class InvoiceQuerySet(models.QuerySet["Invoice"]):
     """Selectors for invoices."""
 
     def for_subject(self, obj: models.Model) -> InvoiceQuerySet:
-        """Invoices billing the host object ``obj``."""
+        """Invoices billing the host object ``obj`` (as their subject)."""
         return self.filter(
             subject_content_type=ContentType.objects.get_for_model(obj),
             subject_object_id=str(obj.pk),
         )
+
+    def for_line_subject(self, obj: models.Model) -> InvoiceQuerySet:
+        """Invoices with a line billing the host object ``obj`` (a cart's item)."""
+        return self.filter(
+            lines__subject_content_type=ContentType.objects.get_for_model(obj),
+            lines__subject_object_id=str(obj.pk),
+        ).distinct()
 
     def collectible(self) -> InvoiceQuerySet:
         """Issued invoices that still expect money (open or overdue)."""
@@ -124,6 +131,12 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
     close_reason = models.TextField(_("close reason"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    # Set when the invoice is issued (its lines are frozen then), so signals about an
+    # invoice without line subjects never look at its lines (services/_senders.py).
+    has_line_subjects = models.BooleanField(
+        _("has line subjects"), default=False, editable=False,
+        help_text=_("Some of its lines bill for their own host objects (a cart)."),
+    )
     # Written once (a conditional UPDATE), by django_carepay.documents only.
     document = models.FileField(
         _("PDF"), upload_to=invoice_document_upload_to, blank=True, max_length=255,
@@ -309,10 +322,42 @@ class InvoiceLine(models.Model):
     tax_amount = MoneyField(_("tax amount"))
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
 
+    # The host object this line bills for, when it is not the invoice's own subject
+    # (a cart: lessons, workshop seats and a course on one invoice). Signals reach each
+    # subject's model class with its own objects (services/_senders.py).
+    subject_content_type = models.ForeignKey(
+        ContentType, verbose_name=_("subject type"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    subject_object_id = models.CharField(_("subject id"), max_length=64, blank=True)
+    subject = GenericForeignKey("subject_content_type", "subject_object_id")
+
+    # Set once by services.refund_line: the ledger refund that handed this line's amount
+    # back (so refunding the line again refunds nothing more).
+    refund = models.ForeignKey(
+        "carepay.Transaction", verbose_name=_("refund"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="refunded_lines", editable=False,
+        help_text=_("The refund of this line's amount, when it was refunded on its own."),
+    )
+
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["invoice", "position", "id"]
+        indexes = [
+            models.Index(fields=["subject_content_type", "subject_object_id"],
+                         name="carepay_line_subject"),
+        ]
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def amount(self) -> Decimal:
+        """What the payer pays for this line: its total with its tax."""
+        return self.line_total + self.tax_amount
+
+    @property
+    def is_refunded(self) -> bool:
+        """Whether this line's amount was refunded on its own (``refund_line``)."""
+        return self.refund_id is not None

@@ -16,6 +16,7 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.approvals`: submitted transfers, approved or rejected by staff;
 - :mod:`.refunds`: handing money back;
 - :mod:`.guards`: acting only on an invoice as the person acting last saw it;
+- :mod:`.line_refunds`: refunding one line of a cart (``refund_line``);
 - :mod:`.provider`: what a provider reported;
 - :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
@@ -39,6 +40,7 @@ from .invoices import (
     void_invoice,
     write_off_invoice,
 )
+from .line_refunds import refund_line
 from .lines import MAX_QUANTITY as MAX_QUANTITY
 from .lines import add_line, remove_line, update_line, validate_line
 from .payments import CLOSED_AT_PROVIDER as CLOSED_AT_PROVIDER
@@ -72,6 +74,7 @@ __all__ = [
     "mark_overdue",
     "payment_link",
     "record_payment",
+    "refund_line",
     "refund_payment",
     "reject_payment",
     "remove_line",

@@ -16,12 +16,15 @@ from django.db import transaction
 from .. import emails
 from ..backends import get_backend
 from ..models import Invoice, InvoiceReminder, Payment, Transaction
+from ._senders import send
 
 logger = logging.getLogger("django_carepay")
 
 
 def _send(signal: Any, invoice: Invoice, **kwargs: Any) -> None:
-    signal.send(sender=invoice.subject_model, invoice=invoice, **kwargs)
+    """Send ``signal`` once per sender the invoice has (its subject's class, each
+    line-subject class), each with its ``subjects``: see :mod:`._senders`."""
+    send(signal, invoice, **kwargs)
 
 
 def _after_commit(func: Any, *args: Any) -> None:

@@ -21,6 +21,7 @@ from ..money import normalize, validate_currency
 from ._checks import _check_length, _describe, _transition
 from ._locks import _copy_state, _lock_invoice
 from ._notify import _email_invoice_after_commit, _send
+from ._senders import remember_lines
 from ._settlement import _cancel_locked
 from .lines import _line_values, _recompute_totals
 
@@ -46,7 +47,8 @@ def create_invoice(*, customer: Any = None, subject: models.Model | None = None,
                    metadata: Mapping[str, Any] | None = None, notes: str = "") -> Invoice:
     """Create a draft invoice, optionally for a host object (``subject``) with lines.
 
-    ``lines`` holds dicts of :func:`add_line`'s keyword arguments; ``billing`` may give
+    ``lines`` holds dicts of :func:`add_line`'s keyword arguments (``subject`` among
+    them, for a cart whose lines bill for different host objects); ``billing`` may give
     ``name``, ``email``, ``address``, ``country`` and ``tax_id`` (blanks are filled from
     the adapter when the invoice is issued).
     """
@@ -98,6 +100,7 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
         if not lines:
             raise InvalidState(f"{_describe(locked)} has no lines; add one before issuing.")
         _recompute_totals(locked, lines)
+        remember_lines(locked, lines)
         if locked.total <= 0:
             raise InvalidAmount(
                 f"{_describe(locked)} totals {locked.total}; an invoice must be for more than 0."

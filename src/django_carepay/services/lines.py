@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from ..exceptions import InvalidAmount, InvalidInput, InvalidState
 from ..models import Invoice, InvoiceLine
@@ -26,7 +26,7 @@ MAX_QUANTITY = Decimal(10) ** 9
 def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
                  unit_price: object, tax_rate: object = 0, service_date: date | None = None,
                  provider_name: str = "", metadata: Mapping[str, Any] | None = None,
-                 position: int = 0) -> InvoiceLine:
+                 subject: models.Model | None = None, position: int = 0) -> InvoiceLine:
     description = _required_text(description, field="description",
                                  message="A line needs a description, e.g. 'GP consultation'.")
     _check_length(InvoiceLine, "description", description)
@@ -44,13 +44,22 @@ def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
         raise InvalidAmount(f"Tax rate {tax_rate} must be a percentage between 0 and 100.",
                             field="tax_rate")
     line_total = check_range(round_to_currency(qty * price, invoice.currency))
-    return InvoiceLine(
+    line = InvoiceLine(
         invoice=invoice, position=position, description=description, quantity=qty,
         unit_price=price, tax_rate=rate, service_date=service_date,
         provider_name=provider_name, line_total=line_total,
         tax_amount=round_to_currency(line_total * rate / 100, invoice.currency),
         metadata=dict(metadata or {}),
     )
+    if subject is not None:
+        if not isinstance(subject, models.Model) or subject.pk is None:
+            raise InvalidInput("A line's subject must be a saved model instance (the "
+                               "lesson, seat or enrolment it bills for).",
+                               field="subject", code="unsaved")
+        line.subject = subject  # sets the content type and the id (as text)
+        line.subject_object_id = str(subject.pk)
+        _check_length(InvoiceLine, "subject_object_id", line.subject_object_id)
+    return line
 
 
 def _recompute_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
@@ -72,8 +81,13 @@ def _save_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
 
 def add_line(invoice: Invoice, *, description: str, quantity: object = 1,
              unit_price: object, tax_rate: object = 0, service_date: date | None = None,
-             provider_name: str = "", metadata: Mapping[str, Any] | None = None) -> InvoiceLine:
-    """Add a line to a draft invoice and update its totals."""
+             provider_name: str = "", metadata: Mapping[str, Any] | None = None,
+             subject: models.Model | None = None) -> InvoiceLine:
+    """Add a line to a draft invoice and update its totals.
+
+    ``subject`` is the host object the line bills for (a lesson, a workshop seat),
+    when an invoice is a cart of several: the signals then reach that object's model
+    class too, with its objects in ``subjects``."""
     with transaction.atomic():
         locked = _lock_invoice(invoice)
         _require_editable(locked)
@@ -81,7 +95,7 @@ def add_line(invoice: Invoice, *, description: str, quantity: object = 1,
         line = _line_values(
             locked, description=description, quantity=quantity, unit_price=unit_price,
             tax_rate=tax_rate, service_date=service_date, provider_name=provider_name,
-            metadata=metadata, position=len(existing),
+            metadata=metadata, subject=subject, position=len(existing),
         )
         line.save(force_insert=True)
         _save_totals(locked, [*existing, line])
@@ -93,7 +107,7 @@ def update_line(line: InvoiceLine, **changes: Any) -> InvoiceLine:
     """Change a draft's line (any of :func:`add_line`'s keyword arguments) and
     recompute the invoice's totals. Lines of issued invoices are frozen."""
     allowed = {"description", "quantity", "unit_price", "tax_rate", "service_date",
-               "provider_name", "metadata"}
+               "provider_name", "metadata", "subject"}
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise InvalidInput(f"Unknown line field(s) {', '.join(unknown)}; use "

@@ -90,9 +90,18 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
         return None, None
     payment = _lock_matching_payment(match, backend=update.backend, ordering=ordering,
                                      event=event)
+    if payment is None and update.kind in _REFUND_KINDS and update.provider_reference:
+        # A refund names the money it returns; where the payment's own id is not the
+        # charge's (a Checkout Session paid by its PaymentIntent), the payment is the
+        # one whose ledger charge carries that reference.
+        charged = Transaction.objects.filter(
+            backend=update.backend, kind=Transaction.Kind.CHARGE,
+            provider_reference=update.provider_reference).values("payment_id")
+        payment = _lock_matching_payment(models.Q(pk__in=charged), backend=update.backend,
+                                         ordering=("pk",), event=event)
     if payment is None:
-        logger.warning("%s: %s update for %s matches no payment", update.backend,
-                       update.kind, update.provider_reference or update.payment_public_id)
+        logger.info("%s: %s update for %s matches no payment", update.backend,
+                    update.kind, update.provider_reference or update.payment_public_id)
         return None, None
     stored_event = None
     if event is not None and payment.event_status is not None:  # type: ignore[attr-defined]
@@ -105,7 +114,8 @@ def _apply_update(update: ProviderUpdate, payment: Payment) -> str | None:
     """Apply ``update`` to ``payment`` (its invoice locked by the caller); return what
     staff must be told about it, if anything (see :func:`_on_refund_failed`)."""
     if update.provider_reference and payment.provider_reference \
-            and payment.provider_reference != update.provider_reference:
+            and payment.provider_reference != update.provider_reference \
+            and not _refund_of_its_charge(update, payment):
         raise ProviderMismatch(
             f"{update.backend} reported {update.kind} for {update.provider_reference}, but "
             f"payment {payment.public_id} belongs to {payment.provider_reference}."
@@ -120,6 +130,28 @@ def _apply_update(update: ProviderUpdate, payment: Payment) -> str | None:
         payment.provider_reference = update.provider_reference
         payment.save(update_fields=["provider_reference", "updated_at"])
     return _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
+
+
+#: Updates about money handed back, which name the charge they return.
+_REFUND_KINDS = (UpdateKind.REFUNDED, UpdateKind.REFUND_FAILED)
+
+
+def _refund_of_its_charge(update: ProviderUpdate, payment: Payment) -> bool:
+    """Whether ``update`` is a refund of a charge recorded for ``payment`` under the
+    update's reference (its payment's own provider id being another one)."""
+    return update.kind in _REFUND_KINDS and payment.transactions.filter(
+        kind=Transaction.Kind.CHARGE, provider_reference=update.provider_reference).exists()
+
+
+def _amount_differs(update: ProviderUpdate, payment: Payment, amount: Decimal) -> str | None:
+    """What staff must be told when the provider received another amount than the
+    payment asked for: it is recorded as received (never as the amount asked)."""
+    if amount == payment.amount:
+        return None
+    return (f"{update.backend} reported {normalize(amount, payment.currency)} "
+            f"{payment.currency} received for payment {payment.public_id}, which asked for "
+            f"{normalize(payment.amount, payment.currency)} {payment.currency}; recorded "
+            "as received, not as the amount asked. Check it with the provider.")
 
 
 def _provider_amount(update: ProviderUpdate, payment: Payment) -> Decimal:
@@ -137,20 +169,23 @@ def _provider_amount(update: ProviderUpdate, payment: Payment) -> Decimal:
         ) from None
 
 
-def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
+def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> str | None:
+    """Record the money received, once; flag (return) an amount other than asked."""
     if update.amount is None or update.amount <= 0:
         raise ProviderMismatch(f"{update.backend} reported success without an amount received.")
     ref = update.transaction_reference or update.provider_reference
+    amount = _provider_amount(update, payment)
     # A payment with nothing received yet cannot have this charge in the ledger (a
     # charge belongs to one payment), so the look-up is only needed for repeats.
     if payment.amount_received > 0 and _already_in_ledger(payment.backend, ref):
-        return
-    amount = _provider_amount(update, payment)
+        # Told again (the return page came first): still worth flagging a difference.
+        return _amount_differs(update, payment, amount)
     txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
                         note=update.event_id)
     settled = _settle_if_paid(invoice)
     _save_charge(invoice, payment, txn)
     _announce_charge(invoice, payment, txn, by=None, settled=settled)
+    return _amount_differs(update, payment, amount)
 
 
 def _on_processing(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:

@@ -11,7 +11,7 @@ from django.db import transaction
 from .. import signals
 from ..backends import BasePaymentBackend, get_backend
 from ..exceptions import BackendNotAvailable, InvalidAmount, InvalidState, ProviderError
-from ..models import Payment, Transaction
+from ..models import InvoiceLine, Payment, Transaction
 from ..money import quantize, round_to_currency
 from ._checks import _backend_or_none
 from ._ledger import _already_in_ledger, _apply_refund, _save_refund
@@ -47,16 +47,25 @@ def refund_payment(payment: Payment, *, amount: object | None = None, by: Any = 
         return _refund_payment(payment, amount=amount, by=by, reason=reason)
     except ProviderError as exc:
         if exc.refused:
-            with transaction.atomic():
-                locked, _invoice = _lock_payment(payment)
-                count = int((locked.metadata or {}).get(REFUND_REFUSALS, 0)) + 1
-                locked.metadata = {**(locked.metadata or {}), REFUND_REFUSALS: count}
-                locked.save(update_fields=["metadata", "updated_at"])
+            _count_refusal(payment)
         raise
 
 
-def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
-                    reason: str) -> Transaction:
+def _count_refusal(payment: Payment) -> None:
+    """The provider refused a refund of ``payment``: count it (its own transaction),
+    so the next request sends a new idempotency key."""
+    with transaction.atomic():
+        locked, _invoice = _lock_payment(payment)
+        count = int((locked.metadata or {}).get(REFUND_REFUSALS, 0)) + 1
+        locked.metadata = {**(locked.metadata or {}), REFUND_REFUSALS: count}
+        locked.save(update_fields=["metadata", "updated_at"])
+
+
+def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason: str,
+                    line: InvoiceLine | None = None) -> Transaction:
+    """:func:`refund_payment` itself; with ``line`` (``refund_line``), the refund is
+    that line's and ``payment_refunded`` reaches only that line's subject's class."""
+    about: dict[str, Any] = {} if line is None else {"lines": [line], "line": line}
     with transaction.atomic():
         locked, invoice = _with_lock_timeout(_backend_or_none(payment.backend),
                                              _lock_payment, payment)
@@ -131,13 +140,14 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any,
             try:
                 with transaction.atomic():
                     _send(signals.payment_refunded, invoice, payment=locked, transaction=txn,
-                          by=by)
+                          by=by, **about)
             except Exception:
                 logger.exception("A payment_refunded receiver failed after refund %s; the "
                                  "refund is recorded, the receiver's changes are not",
                                  result.provider_reference)
         else:
-            _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by)
+            _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by,
+                  **about)
         _email_refund_after_commit(txn)
     _copy_state(payment, locked)
     return txn

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -131,6 +132,10 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                 if stored is not None and stored.status in _SETTLED_EVENTS:
                     return stored, True
             if payment is None:
+                if update.payment_public_id and _paid_through_another_alias(alias, update):
+                    # Several aliases on one provider account each receive every
+                    # event: this one is another alias's to apply, not a stray.
+                    continue
                 if update.payment_public_id:  # ours by its metadata, yet unknown
                     problems.append(
                         f"{update.kind} for {update.provider_reference} (payment "
@@ -169,6 +174,16 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                     "type", "payload", "headers", "status", "needs_attention", "error",
                     "processed_at")})
     return event, False
+
+
+def _paid_through_another_alias(alias: str, update: ProviderUpdate) -> bool:
+    """Whether ``update`` (which matched no payment of ``alias``) names a payment of
+    another backend alias (one query, only for updates that matched nothing)."""
+    try:
+        public_id = uuid.UUID(str(update.payment_public_id))
+    except ValueError:
+        return False
+    return Payment.objects.filter(public_id=public_id).exclude(backend=alias).exists()
 
 
 def _store_failed_event(event: WebhookEvent, exc: Exception) -> None:

@@ -3,11 +3,12 @@
 from tests.backends.stripe.support import (
     card_backend,
     card_payment,
+    checkout_backend,
     localstripe,
     localstripe_url,
     paid_intent,
     server_client,
 )
 
-__all__ = ["card_backend", "card_payment", "localstripe", "localstripe_url", "paid_intent",
-           "server_client"]
+__all__ = ["card_backend", "card_payment", "checkout_backend", "localstripe",
+           "localstripe_url", "paid_intent", "server_client"]

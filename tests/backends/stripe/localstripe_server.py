@@ -22,7 +22,10 @@ On top of localstripe this adds, for tests only (see tests/backends/stripe/READM
   the header), and ``DELETE /_config/idempotency`` forgets the keys, as Stripe does
   after 24 hours.
 
-``DELETE /_config/data`` (localstripe's reset) also clears the request log and the keys.
+* Checkout Sessions, which localstripe lacks: see ``checkout_standin.py``.
+
+``DELETE /_config/data`` (localstripe's reset) also clears the request log, the keys
+and the Checkout Sessions.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import checkout_standin  # beside this script (run as a script, its folder is on sys.path)
 from aiohttp import web
 from localstripe import resources
 from localstripe.errors import UserError
@@ -109,6 +113,7 @@ async def record_and_replay(request: web.Request, handler: Any) -> web.StreamRes
         if request.method == "DELETE" and request.path == "/_config/data":
             REQUESTS.clear()
             REPLAYS.clear()
+            checkout_standin.SESSIONS.clear()
         return await handler(request)
     if request.method == "POST":
         # An empty form body comes back as an (unserialisable) empty MultiDictProxy.
@@ -148,6 +153,7 @@ app.router.add_get("/_config/requests", list_requests)
 app.router.add_delete("/_config/idempotency", forget_idempotency_keys)
 app.router.add_get("/js.stripe.com/standin/v3/", standin_js)
 app.router.add_post("/_config/standin/payment_intents/{id}/confirm", standin_confirm)
+checkout_standin.install(app)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from django_carepay import services
 from django_carepay.backends import get_backend
-from django_carepay.backends.stripe import StripeBackend
+from django_carepay.backends.stripe import StripeBackend, StripeCheckoutBackend
 from django_carepay.models import Invoice, Payment, Transaction, WebhookEvent
 
 LAUNCHER = Path(__file__).with_name("localstripe_server.py")
@@ -149,6 +149,15 @@ class LocalStripe:
                 "number": number, "exp_month": "12", "exp_year": "30", "cvc": "123"}}),
         )
 
+    def pay_checkout(self, session_id: str, number: str = CARD_OK) -> requests.Response:
+        """Pay a Checkout Session on (the stand-in of) Stripe's hosted page with a test
+        card; a decline answers 402 and leaves the session open."""
+        return requests.post(
+            f"{self.url}/_config/standin/checkout/{session_id}/pay", timeout=10,
+            data=json.dumps({"card": {"number": number, "exp_month": "12",
+                                      "exp_year": "30", "cvc": "123"}}),
+        )
+
     def set_refund_status(self, refund_id: str, status: str) -> None:
         """Make a refund fail (or anything else) as Stripe can and localstripe cannot.
 
@@ -201,6 +210,27 @@ def carepay_with_card(url: str, **overrides: Any) -> dict[str, Any]:
     return carepay
 
 
+CHECKOUT_ALIAS = "checkout"
+#: The Connect endpoint's signing secret (a second secret on the same URL).
+CONNECT_WEBHOOK_SECRET = "whsec_carepay_connect_51a7c9e3d2b8"
+
+
+def carepay_with_checkout(url: str, *, card: bool = False, **overrides: Any) -> dict[str, Any]:
+    """``settings.CAREPAY`` with the Checkout backend added (and the card backend, on
+    the same Stripe account, with ``card=True``)."""
+    carepay = carepay_with_card(url) if card else dict(settings.CAREPAY)
+    options = card_backend_options(url, label="Stripe Checkout",
+                                   webhook_secret=[WEBHOOK_SECRET, CONNECT_WEBHOOK_SECRET],
+                                   publishable_key=None, js_url=None)
+    options.update(overrides)
+    carepay["BACKENDS"] = {
+        **carepay["BACKENDS"],
+        CHECKOUT_ALIAS: {"BACKEND": "django_carepay.backends.stripe.StripeCheckoutBackend",
+                         "OPTIONS": {k: v for k, v in options.items() if v is not None}},
+    }
+    return carepay
+
+
 # -- webhooks -----------------------------------------------------------------------
 
 def webhook_url() -> str:
@@ -230,10 +260,13 @@ def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = 
                                                              timestamp=timestamp)
 
 
-def deliver(client: Client, event: Mapping[str, Any] | str, **signing: Any) -> Any:
-    """POST a signed delivery of ``event`` (a dict, or a raw body) to the webhook view."""
+def deliver(client: Client, event: Mapping[str, Any] | str, *, alias: str = ALIAS,
+            **signing: Any) -> Any:
+    """POST a signed delivery of ``event`` (a dict, or a raw body) to the webhook view
+    of ``alias`` (the card backend's by default)."""
     payload = event if isinstance(event, str) else json.dumps(event)
-    return client.post(webhook_url(), data=payload, content_type="application/json",
+    return client.post(reverse("carepay:webhook", args=[alias]), data=payload,
+                       content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=sign(payload, **signing))
 
 
@@ -263,6 +296,16 @@ def card_backend(localstripe: LocalStripe) -> Iterator[StripeBackend]:
     with override_settings(CAREPAY=carepay_with_card(localstripe.url)):
         backend = get_backend(ALIAS)
         assert isinstance(backend, StripeBackend)
+        yield backend
+
+
+@pytest.fixture
+def checkout_backend(localstripe: LocalStripe) -> Iterator[StripeCheckoutBackend]:
+    """``CAREPAY["BACKENDS"]["checkout"]``: Stripe Checkout against localstripe's
+    Checkout stand-in, with the card backend on the same account."""
+    with override_settings(CAREPAY=carepay_with_checkout(localstripe.url, card=True)):
+        backend = get_backend(CHECKOUT_ALIAS)
+        assert isinstance(backend, StripeCheckoutBackend)
         yield backend
 
 

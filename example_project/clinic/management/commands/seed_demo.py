@@ -130,6 +130,8 @@ class Command(BaseCommand):
         if apps.is_installed("saas"):
             # After the staff exist: finance decides on the seeded bank transfers.
             call_command("seed_saas", stdout=self.stdout, stderr=self.stderr)
+        if apps.is_installed("school"):
+            call_command("seed_school", stdout=self.stdout, stderr=self.stderr)
         self._print_summary()
 
     # -- accounts ----------------------------------------------------------------

@@ -79,6 +79,8 @@ class StripeBackend(BasePaymentBackend):
     supports_refunds = True
     supports_partial_refunds = True
     has_webhooks = True
+    #: Options without which the backend cannot work (system checks E011-E013).
+    required_options: tuple[str, ...] = ("secret_key", "publishable_key", "webhook_secret")
     option_names = frozenset({
         "secret_key", "publishable_key", "webhook_secret", "api_base", "js_url",
         "api_version", "max_network_retries", "payment_method_types",
@@ -219,6 +221,10 @@ class StripeBackend(BasePaymentBackend):
             options=request_options(payment, f"carepay-cancel-{payment.idempotency_key}"),
         )
 
+    def intent_id(self, payment: Payment) -> str:
+        """The id of the PaymentIntent that took ``payment``'s money (refunds name it)."""
+        return payment.provider_reference
+
     def refund(self, payment: Payment, amount: Decimal, *, idempotency_key: str) -> RefundResult:
         if not charges_exactly(amount, payment.currency):
             raise ProviderError(
@@ -228,7 +234,7 @@ class StripeBackend(BasePaymentBackend):
         refund = self.call(
             "refund the payment", self.client.v1.refunds.create,
             params={
-                "payment_intent": payment.provider_reference,
+                "payment_intent": self.intent_id(payment),
                 "amount": to_minor_units(amount, payment.currency),
                 "metadata": {"carepay_payment": str(payment.public_id)},
             },
@@ -248,6 +254,8 @@ class StripeBackend(BasePaymentBackend):
     # -- webhooks -------------------------------------------------------------------------
     @sensitive_variables("secret")
     def verify_webhook(self, request: HttpRequest) -> None:
+        """Check the ``Stripe-Signature`` against ``webhook_secret``: one secret, or a
+        list (the platform's endpoint and a Connect endpoint posting to this URL)."""
         secret = self.options.get("webhook_secret") or ""
         verify_signature(request.body, request.headers.get("Stripe-Signature"), secret)
 

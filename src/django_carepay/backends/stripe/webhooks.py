@@ -8,7 +8,7 @@ Stripe's current answer (its refunds) is fetched by the backend, lazily
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
@@ -46,20 +46,42 @@ class ResolvedOnDemand:
         return iter(self._resolve())
 
 
-@sensitive_variables("secret")
-def verify_signature(body: bytes, header: str | None, secret: str) -> None:
+def webhook_secrets(value: Any) -> list[str]:
+    """The ``webhook_secret`` option as a list: one endpoint's secret, or several
+    (the platform's endpoint and a Connect endpoint deliver to the same URL)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, str) and item]
+    return []
+
+
+@sensitive_variables("secret", "secrets")
+def verify_signature(body: bytes, header: str | None, secret: str | Sequence[str]) -> None:
     """Raise :class:`WebhookVerificationError` unless ``header`` (``Stripe-Signature``)
-    signs ``body`` with ``secret``, within :data:`WEBHOOK_TOLERANCE` either way."""
+    signs ``body`` with ``secret`` (or one of several), within
+    :data:`WEBHOOK_TOLERANCE` either way."""
     if not header:
         raise WebhookVerificationError("Missing Stripe-Signature header.")
+    secrets = webhook_secrets(secret)
+    if not secrets:
+        raise WebhookVerificationError("No webhook secret is configured; nothing is trusted.")
     try:
-        stripe.WebhookSignature.verify_header(
-            body.decode("utf-8"), header, secret, tolerance=WEBHOOK_TOLERANCE
-        )
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookVerificationError("Body is not UTF-8.") from None
-    except stripe.SignatureVerificationError as exc:
-        raise WebhookVerificationError(f"Stripe signature check failed: {exc}") from None
+    failure: Exception | None = None
+    for candidate in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(text, header, candidate,
+                                                  tolerance=WEBHOOK_TOLERANCE)
+        except stripe.SignatureVerificationError as exc:
+            failure = exc
+            continue
+        failure = None
+        break
+    if failure is not None:
+        raise WebhookVerificationError(f"Stripe signature check failed: {failure}") from None
     # stripe's check only refuses signatures older than the tolerance; one dated
     # further ahead than that is refused too (a replayable delivery minted ahead).
     timestamp = int(next(item.split("=", 1)[1] for item in header.split(",")

@@ -31,6 +31,7 @@ from django_carepay import permissions
 from clinic.demo import ACCOUNTS as CLINIC_ACCOUNTS
 from clinic.demo import DemoAccount
 from saas.demo import CUSTOMERS
+from school.demo import STUDENT
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -206,8 +207,42 @@ SAAS = DemoSite(
     demo_accounts=CUSTOMERS,
 )
 
+SCHOOL = DemoSite(
+    key="school",
+    name="Riverside Music School",
+    tagline="Lessons, workshops and courses",
+    description="A music school selling lessons, workshop seats and courses from one cart, "
+                "paid in one go through Stripe Checkout (the demo provider here); each "
+                "item is marked paid in its own app and its teacher is told.",
+    audience="its students",
+    home="school:cart",
+    theme={
+        "--site-brand": "#9a3412", "--site-brand-strong": "#7c2d12",
+        "--site-brand-soft": "#ffedd5", "--site-brand-ink": "#ffffff",
+        "--site-bg": "#fdf8f3", "--site-header-bg": "#ffffff", "--site-header-ink": "#431407",
+        "--cp-accent": "#9a3412", "--cp-accent-soft": "#ffedd5",
+    },
+    logo="school/logo.svg",
+    stylesheets=("school/school.css",),
+    nav=(
+        NavLink(label="Cart", url_name="school:cart"),
+        NavLink(label="My bookings", url_name="school:bookings"),
+        NavLink(label="Invoices", url_name="carepay:invoice_list"),
+    ),
+    namespaces=("school",),
+    invoice_subjects=("school.lesson", "school.workshopseat", "school.enrollment"),
+    members=lambda user: user.is_authenticated and (
+        user.username == STUDENT["username"] or user.school_lessons.exists()
+        or user.school_seats.exists() or user.school_enrollments.exists()),
+    member_title="Student",
+    footer="Riverside Music School · 3 Organ Lane, Bristol BS1 4DJ",
+    demo_accounts=(DemoAccount(username=STUDENT["username"], first_name=STUDENT["first_name"],
+                               last_name=STUDENT["last_name"],
+                               role="Music student: fills a cart and pays by Checkout"),),
+)
+
 #: Every site, in the order a user's site is looked for (the first is the default).
-SITES: tuple[DemoSite, ...] = (CLINIC, SAAS)
+SITES: tuple[DemoSite, ...] = (CLINIC, SAAS, SCHOOL)
 
 #: The neutral page every visitor starts from: the sites, and the log-in.
 FRONT_DOOR = DemoSite(
@@ -223,7 +258,7 @@ FRONT_DOOR = DemoSite(
         "--cp-accent": "#334e68", "--cp-accent-soft": "#e3ecf5",
     },
     logo="riverside/logo.svg",
-    footer="Riverside Group Ltd · two sites, one login",
+    footer="Riverside Group Ltd · three sites, one login",
 )
 
 

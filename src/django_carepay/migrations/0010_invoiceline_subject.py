@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carepay', '0007_invoicereminder'),
+        ('carepay', '0009_console_indexes'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
 

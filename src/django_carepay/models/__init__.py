@@ -1,5 +1,7 @@
-"""carepay's models: invoices, payments, the ledger, webhook events, sequences, reminders."""
+"""carepay's models: invoices, payments, the ledger, webhook events, sequences, reminders,
+the audit trail."""
 
+from .audit import AuditEntry, AuditEntryQuerySet
 from .invoice import Invoice, InvoiceLine, InvoiceQuerySet
 from .ledger import LedgerImmutable, Transaction, TransactionQuerySet
 from .payment import Payment, PaymentQuerySet
@@ -8,6 +10,8 @@ from .sequence import InvoiceSequence
 from .webhook import WebhookEvent
 
 __all__ = [
+    "AuditEntry",
+    "AuditEntryQuerySet",
     "Invoice",
     "InvoiceLine",
     "InvoiceQuerySet",

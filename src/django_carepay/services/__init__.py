@@ -18,6 +18,7 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.provider`: what a provider reported;
 - :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
+- :mod:`._audit`: :func:`audit`, the audit trail's one writer;
 - :mod:`django_carepay.links`: payment links (re-exported here as before).
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 # not in ``__all__``.
 from ..links import PAYMENT_LINK_SALT as PAYMENT_LINK_SALT
 from ..links import payment_link, resolve_payment_link
+from ._audit import audit
 from .approvals import approve_payment, reject_payment, submit_transfer
 from .invoices import BILLING_FIELDS as BILLING_FIELDS
 from .invoices import create_invoice, issue_invoice, mark_overdue, void_invoice, write_off_invoice
@@ -50,6 +52,7 @@ __all__ = [
     "add_line",
     "apply_provider_update",
     "approve_payment",
+    "audit",
     "begin_payment",
     "cancel_abandoned_payments",
     "cancel_payment",

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from .. import services
 from ..backends import get_backend
 from ..exceptions import UnknownBackend, WebhookVerificationError
+from ..logs import log_extra
 
 logger = logging.getLogger("django_carepay.webhooks")
 
@@ -40,7 +41,7 @@ def webhook(request: HttpRequest, alias: str) -> HttpResponse:
         delivery = backend.parse_webhook(request)
     except WebhookVerificationError as exc:
         logger.warning("Refused a %s webhook delivery from %s: %s", alias,
-                       request.META.get("REMOTE_ADDR", "?"), exc)
+                       request.META.get("REMOTE_ADDR", "?"), exc, extra=log_extra())
         return HttpResponseBadRequest(f"Webhook refused: {exc}", content_type="text/plain")
     headers = {h: request.headers[h] for h in STORED_HEADERS if h in request.headers}
     event, duplicate = services.handle_webhook(
@@ -49,5 +50,5 @@ def webhook(request: HttpRequest, alias: str) -> HttpResponse:
     )
     if not duplicate and event.needs_attention:
         logger.error("%s webhook %s (%s) needs attention: %s", alias, delivery.event_id,
-                     delivery.event_type, event.error)
+                     delivery.event_type, event.error, extra=log_extra(event=delivery.event_id))
     return HttpResponse("duplicate" if duplicate else event.status, content_type="text/plain")

@@ -139,6 +139,14 @@ class BasePaymentBackend:
         that fails, and asks nothing for a duplicate."""
         raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
 
+    def parse_stored_webhook(self, payload: Mapping[str, Any]) -> WebhookDelivery:
+        """Read again a delivery stored when it arrived (its signature was verified
+        then): what ``CAREPAY["WEBHOOK_PROCESSING"] = "task"`` workers and
+        ``carepay_replay_webhooks`` apply. The same as :meth:`parse_webhook` gave for
+        its body."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot read stored webhook deliveries again.")
+
     # -- the backend's own views ----------------------------------------------------------
     def get_urls(self) -> list[URLPattern | URLResolver]:
         """URL patterns of this backend class's own views (none by default).

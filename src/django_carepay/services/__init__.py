@@ -18,6 +18,7 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.provider`: what a provider reported;
 - :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
+- :mod:`.deliveries`: stored deliveries applied by task workers or replayed;
 - :mod:`._audit`: :func:`audit`, the audit trail's one writer;
 - :mod:`django_carepay.links`: payment links (re-exported here as before).
 """
@@ -30,6 +31,12 @@ from ..links import PAYMENT_LINK_SALT as PAYMENT_LINK_SALT
 from ..links import payment_link, resolve_payment_link
 from ._audit import audit
 from .approvals import approve_payment, reject_payment, submit_transfer
+from .deliveries import (
+    process_stored_webhook,
+    replay_webhooks,
+    replayable_webhooks,
+    store_webhook,
+)
 from .invoices import BILLING_FIELDS as BILLING_FIELDS
 from .invoices import create_invoice, issue_invoice, mark_overdue, void_invoice, write_off_invoice
 from .lines import MAX_QUANTITY as MAX_QUANTITY
@@ -62,13 +69,17 @@ __all__ = [
     "issue_invoice",
     "mark_overdue",
     "payment_link",
+    "process_stored_webhook",
     "record_payment",
     "refund_payment",
     "reject_payment",
     "remove_line",
+    "replay_webhooks",
+    "replayable_webhooks",
     "resolve_payment_link",
     "send_due_reminders",
     "start_payment",
+    "store_webhook",
     "submit_transfer",
     "update_line",
     "validate_line",

@@ -10,6 +10,7 @@ come from the invoice on the server, in minor units by
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import cached_property
@@ -252,7 +253,15 @@ class StripeBackend(BasePaymentBackend):
         verify_signature(request.body, request.headers.get("Stripe-Signature"), secret)
 
     def parse_webhook(self, request: HttpRequest) -> WebhookDelivery:
-        event_id, event_type, event = read_event(request.body)
+        return self._parse_event(request.body)
+
+    def parse_stored_webhook(self, payload: Mapping[str, Any]) -> WebhookDelivery:
+        """Read a delivery stored when it arrived (verified then) again, exactly as
+        :meth:`parse_webhook` read it: task processing and replays."""
+        return self._parse_event(json.dumps(payload).encode())
+
+    def _parse_event(self, body: bytes) -> WebhookDelivery:
+        event_id, event_type, event = read_event(body)
         try:
             obj, account = event_object(event)
             if asks_stripe(event_type, obj):

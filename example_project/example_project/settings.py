@@ -9,6 +9,7 @@ Environment variables: ``DJANGO_DEBUG`` (default on), ``DJANGO_SECRET_KEY`` (a d
 key by default), ``DJANGO_ALLOWED_HOSTS`` (comma-separated), ``DATABASE_URL``.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -47,6 +48,15 @@ INSTALLED_APPS = [
     "clinic",
     "saas",
 ]
+
+# Webhook deliveries are applied by a task worker: Django's tasks framework with the
+# database backend (`make demo` runs `manage.py db_worker` beside the server). On
+# Django 5.2 the framework is the django-tasks backport ([tasks] extra).
+if importlib.util.find_spec("django_tasks_db") is not None:
+    if importlib.util.find_spec("django.tasks") is None:
+        INSTALLED_APPS.append("django_tasks")
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -232,4 +242,9 @@ CAREPAY = {
     "REMINDER_SCHEDULE": [-3, 0, 7, 14],
     # Used for links e-mailed outside a request (invoice e-mails).
     "SITE_URL": os.environ.get("CAREPAY_SITE_URL", "http://127.0.0.1:8000"),
+    # "task": the webhook view stores a delivery and answers at once; the worker
+    # applies it (CAREPAY_WEBHOOK_PROCESSING=sync applies it in the request instead).
+    "WEBHOOK_PROCESSING": os.environ.get(
+        "CAREPAY_WEBHOOK_PROCESSING",
+        "task" if importlib.util.find_spec("django_tasks_db") is not None else "sync"),
 }

@@ -80,6 +80,8 @@ CHECKS: tuple[CheckInfo, ...] = (
     _error("E030", "WeasyPrint is installed (so PDFs are on) but it, its system libraries "
            "(Pango) or segno cannot be loaded: every PDF would fail.",
            "Install the libraries the hint names, or uninstall the ``[pdf]`` extra."),
+    _error("E040", "``CAREPAY['WEBHOOK_PROCESSING']`` is neither ``'sync'`` nor ``'task'``.",
+           "Use ``'sync'`` (the default) or ``'task'``."),
     _warning("W001", "``CAREPAY['SITE_URL']`` is not set and ``django.contrib.sites`` is "
              "not installed, so links cannot be built outside a request (e-mailed "
              "invoices, PDFs' pay links).", "Set ``CAREPAY['SITE_URL']``."),
@@ -87,6 +89,11 @@ CHECKS: tuple[CheckInfo, ...] = (
              "money will be taken.", "Use live keys in production.", deploy=True),
     _warning("W011", "A Stripe backend uses a live key while ``DEBUG`` is True.",
              "Use test keys in development."),
+    _warning("W040", "``CAREPAY['WEBHOOK_PROCESSING']`` is ``'task'`` but no task backend "
+             "is configured: no tasks framework installed, ``TASKS`` not set, or the "
+             "``DummyBackend`` (which never runs tasks).",
+             "Install the ``[tasks]`` extra (Django 5.2), set ``TASKS`` (e.g. "
+             "``django_tasks_db.DatabaseBackend``) and run its worker."),
 )
 
 #: :data:`CHECKS` by id.

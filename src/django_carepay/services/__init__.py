@@ -19,6 +19,7 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
 - :mod:`.deliveries`: stored deliveries applied by task workers or replayed;
+- :mod:`.reconcile`: the ledger compared with the provider (``carepay_reconcile``);
 - :mod:`._audit`: :func:`audit`, the audit trail's one writer;
 - :mod:`django_carepay.links`: payment links (re-exported here as before).
 """
@@ -50,6 +51,7 @@ from .payments import (
     start_payment,
 )
 from .provider import apply_provider_update
+from .reconcile import reconcile_ledger
 from .refunds import REFUND_REFUSALS as REFUND_REFUSALS
 from .refunds import refund_payment
 from .reminders import due_reminders, send_due_reminders
@@ -70,6 +72,7 @@ __all__ = [
     "mark_overdue",
     "payment_link",
     "process_stored_webhook",
+    "reconcile_ledger",
     "record_payment",
     "refund_payment",
     "reject_payment",

@@ -1,5 +1,6 @@
 # The whole set-up on a fresh machine:
 #   make demo   create .venv, install, migrate the example project (SQLite), seed, serve
+#               (with the task worker that applies webhook deliveries beside the server)
 #   make test   create .venv, install, run the suite on SQLite, then on PostgreSQL
 #   make docs   build the documentation into docs/_build/html (warnings are errors)
 #   make dist   build the sdist and wheel into dist/ and check them (twine, sdist tests)
@@ -31,7 +32,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[stripe,pdf,iban,api]" --group dev
+	$(BIN)/python -m pip install --quiet -e ".[stripe,pdf,iban,api,tasks]" --group dev
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -46,7 +47,11 @@ install: $(VENV)/.installed node_modules/.installed
 demo: install
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && $(DEMO_ENV) ../$(BIN)/python manage.py seed_demo
-	cd example_project && $(DEMO_ENV) ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The task worker applies webhook deliveries (CAREPAY["WEBHOOK_PROCESSING"] = "task");
+	@# it runs beside the server and stops with it.
+	cd example_project && { $(DEMO_ENV) ../$(BIN)/python manage.py db_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(DEMO_ENV) ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); }
 
 test: install migrations-check test-sqlite test-postgres
 

@@ -1,6 +1,7 @@
 """Settings for carepay's test suite. ``DATABASE_URL`` selects PostgreSQL."""
 
 import atexit
+import importlib.util
 import os
 import shutil
 import sys
@@ -35,6 +36,16 @@ INSTALLED_APPS = [
     "saas",  # the example project's SaaS app (tests/example/test_saas.py)
     "school",  # the example project's music school (tests/example/test_school.py)
 ]
+
+# Task mode's tests (tests/tasks/) run the database task backend and its worker; the
+# [tasks] extra brings them (on Django 6 the framework itself is Django's).
+if importlib.util.find_spec("django_tasks_db") is not None:
+    if importlib.util.find_spec("django.tasks") is None:
+        INSTALLED_APPS.append("django_tasks")  # the backport: resets on setting_changed
+    INSTALLED_APPS.append("django_tasks_db")
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+                     if importlib.util.find_spec("django.tasks") is None
+                     else "django.tasks.backends.immediate.ImmediateBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

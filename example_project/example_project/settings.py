@@ -12,6 +12,7 @@ key by default), ``DJANGO_ALLOWED_HOSTS`` (comma-separated), ``DATABASE_URL``,
 request; ``make demo`` sets it from ``PORT``).
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -60,6 +61,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "school",
 ]
+
+# Webhook deliveries are applied by a task worker: Django's tasks framework with the
+# database backend (`make demo` runs `manage.py db_worker` beside the server). On
+# Django 5.2 the framework is the django-tasks backport ([tasks] extra).
+if importlib.util.find_spec("django_tasks_db") is not None:
+    if importlib.util.find_spec("django.tasks") is None:
+        INSTALLED_APPS.append("django_tasks")
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -307,4 +317,9 @@ CAREPAY = {
     # Links e-mailed during a request use its host and port (saas.adapter); outside one
     # (reminders, seed_demo's receipts) they use this.
     "SITE_URL": DEMO_BASE_URL,
+    # "task": the webhook view stores a delivery and answers at once; the worker
+    # applies it (CAREPAY_WEBHOOK_PROCESSING=sync applies it in the request instead).
+    "WEBHOOK_PROCESSING": os.environ.get(
+        "CAREPAY_WEBHOOK_PROCESSING",
+        "task" if importlib.util.find_spec("django_tasks_db") is not None else "sync"),
 }

@@ -24,8 +24,9 @@ class CheckInfo:
     deploy: bool = False
 
 
-def _error(id: str, summary: str, fix: str) -> CheckInfo:
-    return CheckInfo(id=f"carepay.{id}", level="Error", summary=summary, fix=fix)
+def _error(id: str, summary: str, fix: str, *, deploy: bool = False) -> CheckInfo:
+    return CheckInfo(id=f"carepay.{id}", level="Error", summary=summary, fix=fix,
+                     deploy=deploy)
 
 
 def _warning(id: str, summary: str, fix: str, *, deploy: bool = False) -> CheckInfo:
@@ -80,6 +81,15 @@ CHECKS: tuple[CheckInfo, ...] = (
     _error("E030", "WeasyPrint is installed (so PDFs are on) but it, its system libraries "
            "(Pango) or segno cannot be loaded: every PDF would fail.",
            "Install the libraries the hint names, or uninstall the ``[pdf]`` extra."),
+    _error("E015", "A Stripe backend's ``webhook_secret`` list is empty or holds "
+           "something other than ``whsec_…`` strings.",
+           "One secret per Stripe webhook endpoint posting to this URL (the platform's "
+           "and the Connect endpoint's), e.g. ``['whsec_…', 'whsec_…']``."),
+    _error("E040", "The demo provider (``DummyBackend``) is configured: it marks invoices "
+           "paid with no money moving.", "Configure a real provider for this alias, e.g. "
+           "``StripeBackend``.", deploy=True),
+    _error("E050", "``CAREPAY['WEBHOOK_PROCESSING']`` is neither ``'sync'`` nor ``'task'``.",
+           "Use ``'sync'`` (the default) or ``'task'``."),
     _warning("W001", "``CAREPAY['SITE_URL']`` is not set and ``django.contrib.sites`` is "
              "not installed, so links cannot be built outside a request (e-mailed "
              "invoices, PDFs' pay links).", "Set ``CAREPAY['SITE_URL']``."),
@@ -87,6 +97,28 @@ CHECKS: tuple[CheckInfo, ...] = (
              "money will be taken.", "Use live keys in production.", deploy=True),
     _warning("W011", "A Stripe backend uses a live key while ``DEBUG`` is True.",
              "Use test keys in development."),
+    _warning("W012", "A Stripe backend's ``api_base`` points somewhere other than Stripe "
+             "(a test server left configured).", "Remove ``api_base`` (it is for tests "
+             "against a local Stripe-compatible server).", deploy=True),
+    _warning("W013", "Stripe aliases mix test and live keys.", "Give every Stripe alias the "
+             "same account's live keys (``sk_live_…``) in production.", deploy=True),
+    _warning("W040", "``CAREPAY['SITE_URL']`` is not HTTPS: e-mailed payment links and "
+             "Stripe's return addresses would not use HTTPS.",
+             "Set ``CAREPAY['SITE_URL'] = 'https://your.domain'``.", deploy=True),
+    _warning("W041", "``EMAIL_BACKEND`` prints, keeps in memory, drops or files e-mails: "
+             "invoices, receipts and staff notices would reach nobody.",
+             "Use an SMTP (or your provider's) e-mail backend with its host and "
+             "credentials.", deploy=True),
+    _warning("W042", "E-mails come from a placeholder address (``webmaster@localhost``, "
+             "``example.com``).", "Set ``DEFAULT_FROM_EMAIL`` (or "
+             "``CAREPAY['FROM_EMAIL']``) to your billing address.", deploy=True),
+    _warning("W043", "WeasyPrint is not installed: no invoice, receipt or statement PDFs.",
+             "Install the ``[pdf]`` extra and its system libraries (Pango).", deploy=True),
+    _warning("W050", "``CAREPAY['WEBHOOK_PROCESSING']`` is ``'task'`` but no task backend "
+             "is configured: no tasks framework installed, ``TASKS`` not set, or the "
+             "``DummyBackend`` (which never runs tasks).",
+             "Install the ``[tasks]`` extra (Django 5.2), set ``TASKS`` (e.g. "
+             "``django_tasks_db.DatabaseBackend``) and run its worker."),
 )
 
 #: :data:`CHECKS` by id.

@@ -6,7 +6,8 @@ value, ``E005`` bad ``DEFAULT_CURRENCY``, ``E006`` bad adapter, ``W001`` no way 
 build absolute links outside a request, ``E030`` WeasyPrint installed but unable to
 load (PDFs are on once the ``[pdf]`` extra is installed); backends add their own
 (``E01x``/``W01x`` for Stripe). The go-live checks of ``check --deploy`` (``E040``,
-``W040``-``W043``) are in :mod:`django_carepay.checks_deploy`.
+``W040``-``W043``) are in :mod:`django_carepay.checks_deploy`;
+``E050``/``W050`` are webhook processing by tasks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, EMAIL_KINDS, carepay_settings
+from .conf import DEFAULTS, EMAIL_KINDS, WEBHOOK_PROCESSING_MODES, carepay_settings
 
 
 @checks.register("carepay")
@@ -122,3 +123,42 @@ def check_email_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.
             "CAREPAY['REMINDER_SCHEDULE'] must be a list of whole days relative to the "
             "due date, e.g. [-3, 0, 7, 14].", id="carepay.E009"))
     return messages
+
+
+@checks.register("carepay")
+def check_webhook_processing(app_configs: Any = None, **kwargs: Any
+                             ) -> list[checks.CheckMessage]:
+    """``carepay.E050``: ``CAREPAY["WEBHOOK_PROCESSING"]`` is neither ``"sync"`` nor
+    ``"task"``; ``carepay.W050``: it is ``"task"`` but no task backend is configured
+    (no tasks framework installed, ``TASKS`` not set, or a backend that never runs
+    tasks), so deliveries would be stored and never, or only in the request, applied."""
+    from django.conf import settings
+
+    from .tasks_framework import INSTALL_HINT, find_framework
+
+    mode = carepay_settings.WEBHOOK_PROCESSING
+    if mode not in WEBHOOK_PROCESSING_MODES:
+        return [checks.Error(
+            f"CAREPAY['WEBHOOK_PROCESSING'] = {mode!r} is not a processing mode.",
+            hint="Use 'sync' (the default) or 'task'.", id="carepay.E050")]
+    if mode != "task":
+        return []
+    problem = ""
+    if find_framework() is None:
+        problem = f"no tasks framework is installed ({INSTALL_HINT})"
+    elif not getattr(settings, "TASKS", None) \
+            or not settings.is_overridden("TASKS"):  # type: ignore[misc]
+        problem = "settings.TASKS is not set"
+    else:
+        default = (getattr(settings, "TASKS", None) or {}).get("default") or {}
+        if str(default.get("BACKEND", "")).endswith(".DummyBackend"):
+            problem = "the default task backend is the DummyBackend, which never runs tasks"
+    if not problem:
+        return []
+    return [checks.Warning(
+        f"CAREPAY['WEBHOOK_PROCESSING'] is 'task' but {problem}: webhook deliveries "
+        "would be stored and not applied by a worker.",
+        hint="Configure a task backend in TASKS, e.g. {'default': {'BACKEND': "
+             "'django_tasks_db.DatabaseBackend'}} with 'django_tasks_db' in "
+             "INSTALLED_APPS, and run its worker (manage.py db_worker).",
+        id="carepay.W050")]

@@ -51,7 +51,13 @@ DEFAULTS: dict[str, Any] = {
     # Days relative to an invoice's due date on which carepay_send_reminders reminds
     # the payer (negative: before it is due).
     "REMINDER_SCHEDULE": [-3, 0, 7, 14],
+    # "sync": the webhook view applies each delivery before answering; "task": it
+    # stores the delivery and a task worker applies it (Django's tasks framework).
+    "WEBHOOK_PROCESSING": "sync",
 }
+
+#: The values of ``CAREPAY["WEBHOOK_PROCESSING"]``.
+WEBHOOK_PROCESSING_MODES: tuple[str, ...] = ("sync", "task")
 
 #: Every kind of e-mail carepay sends (design §12); each has the templates
 #: ``carepay/email/<kind>_subject.txt``, ``<kind>_body.txt`` and ``<kind>_body.html``.
@@ -168,6 +174,17 @@ class CarepaySettings:
         reminds the payer of an unpaid invoice, sorted (``-3``: three days before it
         is due, ``7``: a week late); default ``[-3, 0, 7, 14]``. ``[]`` sends none."""
         return sorted({int(day) for day in self._get("REMINDER_SCHEDULE") or []})
+
+    @property
+    def WEBHOOK_PROCESSING(self) -> str:
+        """How webhook deliveries are applied: ``"sync"`` (default: the view applies a
+        delivery before answering, and answers 500 when that fails so the provider
+        retries) or ``"task"`` (the view verifies and stores it as ``received`` and
+        answers 200 at once; a task of Django's tasks framework applies it, with the
+        same guarantees, retrying failures with back-off). Another value is a system
+        check error (``carepay.E050``); ``"task"`` without a task backend configured
+        warns (``carepay.W050``)."""
+        return str(self._get("WEBHOOK_PROCESSING") or "sync").lower()
 
     def unknown_keys(self) -> list[tuple[str, str | None]]:
         """The keys of ``settings.CAREPAY`` carepay does not know, each with the known

@@ -155,3 +155,31 @@ class DueReminder:
     step: int
     due_date: date
     recipient: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderRecord:
+    """A movement of money as the provider records it, for reconciliation: a
+    ``charge`` (a payment attempt, e.g. a PaymentIntent, whatever its status) or a
+    ``refund``.
+
+    ``reference`` is what the ledger keys it by (Stripe: the PaymentIntent id for a
+    charge, the refund id for a refund); ``payment_reference`` the payment's provider
+    id; ``status`` the provider's own status; ``update`` what applying it would record
+    (``None`` when it moves no money), also what ``--fix`` applies; ``account`` a
+    connected account ("" for the platform).
+    """
+
+    kind: str
+    reference: str
+    payment_reference: str
+    status: str
+    update: ProviderUpdate | None = field(default=None, compare=False)
+    account: str = ""
+
+    @property
+    def moved_money(self) -> bool:
+        """Whether the provider says the money moved (a succeeded charge, a refund not
+        failed)."""
+        return self.update is not None and self.update.kind in (
+            UpdateKind.SUCCEEDED, UpdateKind.REFUNDED)

@@ -22,21 +22,22 @@ def _warm_caches(db):
 def test_issue_invoice(django_assert_max_num_queries, draft):
     factories.make_invoice()  # this year's number series exists
 
-    # lock invoice, lines, customer (billing snapshot), take the number (2), save
-    with django_assert_max_num_queries(8):
+    # lock invoice, lines, customer (billing snapshot), take the number (2), save,
+    # the audit entry
+    with django_assert_max_num_queries(9):
         services.issue_invoice(draft)
 
 
 def test_issue_the_first_invoice_of_a_year(django_assert_max_num_queries, draft):
     # the same, but the first UPDATE finds no series row: it is created in its own
     # savepoint (3 queries) and incremented again (1)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         services.issue_invoice(draft)
 
 
 def test_record_payment(django_assert_max_num_queries, invoice, staff):
-    # lock invoice, insert payment, insert ledger charge, save invoice
-    with django_assert_max_num_queries(6):
+    # lock invoice, insert payment, insert ledger charge, save invoice, the audit entry
+    with django_assert_max_num_queries(7):
         services.record_payment(invoice, backend="cash", amount="30.00", by=staff)
 
 
@@ -44,6 +45,6 @@ def test_refund_payment(django_assert_max_num_queries, invoice, staff):
     payment = factories.pay_cash(invoice)
 
     # lock and read the payment with its invoice, count its refund movements (the
-    # idempotency key), save payment, insert ledger refund, save invoice
-    with django_assert_max_num_queries(7):
+    # idempotency key), save payment, insert ledger refund, save invoice, the audit entry
+    with django_assert_max_num_queries(8):
         services.refund_payment(payment, amount="10.00", by=staff)

@@ -7,6 +7,7 @@ registers the model admins; each lives in its own module:
 - :mod:`.payments` — approving, rejecting and refunding payments;
 - :mod:`.ledger` — the ledger and the webhook log, read-only;
 - :mod:`.reminders` — the reminders e-mailed, read-only;
+- :mod:`.audit` — the audit trail, read-only;
 - :mod:`.forms` — the forms of those pages; :mod:`.actions` — running a service on
   the selected objects; :mod:`.display` — money columns and one-line descriptions.
 
@@ -23,8 +24,10 @@ and ``carepay.void_invoice``.
 
 from __future__ import annotations
 
-# Importing the modules registers their admins; the names stay importable from here.
 from .actions import apply_to_each, confirm_with_reason, render_form_page
+
+# Importing the modules registers their admins; the names stay importable from here.
+from .audit import AuditEntryAdmin
 from .display import ReadOnlyAdminMixin, money_display
 from .forms import (
     LINE_FIELDS,
@@ -43,6 +46,7 @@ from .reminders import InvoiceReminderAdmin
 __all__ = [
     "DRAFT_FIELDS",
     "LINE_FIELDS",
+    "AuditEntryAdmin",
     "CloseReasonForm",
     "InvoiceAdmin",
     "InvoiceForm",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .. import services
 from ..models import Transaction, WebhookEvent
+from .actions import has_model_perm
 from .display import ReadOnlyAdminMixin, money_display
 
 
@@ -60,6 +62,32 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("backend", "event_id", "type", "status", "needs_attention", "error",
               "received_at", "processed_at", "payload_display", "headers_display")
     readonly_fields = ("payload_display", "headers_display")
+    actions = ("reprocess",)
+
+    @admin.action(description=_("Reprocess the selected deliveries"),
+                  permissions=("reprocess",))
+    def reprocess(self, request: HttpRequest, queryset: models.QuerySet[WebhookEvent]) -> None:
+        """Apply the selected deliveries again through the services (as
+        ``carepay_replay_webhooks`` does): a processed or ignored one changes nothing."""
+        outcomes = services.replay_webhooks(queryset.order_by("received_at", "pk"),
+                                            by=request.user)
+        for outcome in outcomes:
+            event = outcome.event
+            if outcome.error:
+                self.message_user(request, _("%(event)s failed again: %(error)s") % {
+                    "event": event.event_id, "error": outcome.error}, messages.ERROR)
+        applied = sum(1 for o in outcomes if not o.error and not o.duplicate)
+        unchanged = sum(1 for o in outcomes if o.duplicate)
+        if applied or unchanged:
+            self.message_user(request, _(
+                "%(applied)s delivery(ies) applied; %(unchanged)s already processed, "
+                "unchanged.") % {"applied": applied, "unchanged": unchanged},
+                messages.SUCCESS)
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        """Reprocessing may move money as the provider reported it: it needs the
+        ``carepay.change_webhookevent`` permission (the page itself stays read-only)."""
+        return has_model_perm(request, WebhookEvent, "change")
 
     @admin.display(description=_("payload"))
     def payload_display(self, event: WebhookEvent) -> str:

@@ -8,7 +8,8 @@ return live in :mod:`django_carepay.types` and are re-exported here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from ..money import validate_currency
 from ..types import (
     ActionKind,
     PaymentAction,
+    ProviderRecord,
     ProviderUpdate,
     RefundResult,
     RefundStatus,
@@ -138,6 +140,29 @@ class BasePaymentBackend:
         iterable that asks only when iterated: the service stores the delivery if
         that fails, and asks nothing for a duplicate."""
         raise NotImplementedError(f"{type(self).__name__} does not receive webhooks.")
+
+    def parse_stored_webhook(self, payload: Mapping[str, Any]) -> WebhookDelivery:
+        """Read again a delivery stored when it arrived (its signature was verified
+        then): what ``CAREPAY["WEBHOOK_PROCESSING"] = "task"`` workers and
+        ``carepay_replay_webhooks`` apply. The same as :meth:`parse_webhook` gave for
+        its body."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot read stored webhook deliveries again.")
+
+    def reconciliation_records(self, *, since: datetime, until: datetime | None = None,
+                               accounts: Iterable[str] = (),
+                               on_call: Callable[[], None] = lambda: None
+                               ) -> Iterator[ProviderRecord]:
+        """What the provider holds for ``carepay_reconcile``: every charge (payment
+        attempt, whatever its status) and refund created in ``[since, until)``, for the
+        platform and each of ``accounts``; ``on_call()`` once per API request."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be reconciled.")
+
+    def fetch_record(self, kind: str, reference: str, account: str = ""
+                     ) -> ProviderRecord | None:
+        """One ``charge`` or ``refund`` by the ledger's reference; ``None`` when the
+        provider has no such thing."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be reconciled.")
 
     # -- the backend's own views ----------------------------------------------------------
     def get_urls(self) -> list[URLPattern | URLResolver]:

@@ -1,7 +1,8 @@
 """carepay's models: invoices, payments, the ledger, webhook events, sequences, reminders,
-and the JSON API's idempotency records."""
+the JSON API's idempotency records, the audit trail."""
 
 from .idempotency import IdempotencyRecord
+from .audit import AuditEntry, AuditEntryQuerySet
 from .invoice import Invoice, InvoiceLine, InvoiceQuerySet
 from .ledger import LedgerImmutable, Transaction, TransactionQuerySet
 from .payment import Payment, PaymentQuerySet
@@ -10,6 +11,8 @@ from .sequence import InvoiceSequence
 from .webhook import WebhookEvent
 
 __all__ = [
+    "AuditEntry",
+    "AuditEntryQuerySet",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",

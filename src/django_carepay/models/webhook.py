@@ -37,6 +37,10 @@ class WebhookEvent(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
     )
     error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=0,
+        help_text=_("Times a task worker tried to process it (task mode)."),
+    )
     needs_attention = models.BooleanField(
         _("needs attention"), default=False,
         help_text=_("Stored but not credited: e.g. an unknown payment or a currency mismatch."),
@@ -54,6 +58,10 @@ class WebhookEvent(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["backend", "event_id"], name="carepay_webhook_unique"),
+        ]
+        indexes = [
+            # Replays and the dashboard look for failed and unprocessed deliveries.
+            models.Index(fields=["status", "received_at"], name="carepay_webhook_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,9 @@ services.record_payment(...)`` works wherever the code lives:
 - :mod:`.provider`: what a provider reported;
 - :mod:`.reminders`: reminders of unpaid invoices, each step once;
 - :mod:`.webhooks`: a verified webhook delivery, stored and applied once;
+- :mod:`.deliveries`: stored deliveries applied by task workers or replayed;
+- :mod:`.reconcile`: the ledger compared with the provider (``carepay_reconcile``);
+- :mod:`._audit`: :func:`audit`, the audit trail's one writer;
 - :mod:`django_carepay.links`: payment links (re-exported here as before).
 """
 
@@ -29,7 +32,14 @@ from __future__ import annotations
 # not in ``__all__``.
 from ..links import PAYMENT_LINK_SALT as PAYMENT_LINK_SALT
 from ..links import payment_link, resolve_payment_link
+from ._audit import audit
 from .approvals import approve_payment, reject_payment, submit_transfer
+from .deliveries import (
+    process_stored_webhook,
+    replay_webhooks,
+    replayable_webhooks,
+    store_webhook,
+)
 from .guards import act_if_unchanged, invoice_version
 from .invoices import BILLING_FIELDS as BILLING_FIELDS
 from .invoices import (
@@ -52,6 +62,7 @@ from .payments import (
     start_payment,
 )
 from .provider import apply_provider_update
+from .reconcile import reconcile_ledger
 from .refunds import REFUND_REFUSALS as REFUND_REFUSALS
 from .refunds import refund_payment
 from .reminders import due_reminders, send_due_reminders
@@ -62,6 +73,7 @@ __all__ = [
     "add_line",
     "apply_provider_update",
     "approve_payment",
+    "audit",
     "begin_payment",
     "cancel_abandoned_payments",
     "cancel_payment",
@@ -73,14 +85,19 @@ __all__ = [
     "issue_invoice",
     "mark_overdue",
     "payment_link",
+    "process_stored_webhook",
+    "reconcile_ledger",
     "record_payment",
     "refund_line",
     "refund_payment",
     "reject_payment",
     "remove_line",
+    "replay_webhooks",
+    "replayable_webhooks",
     "resolve_payment_link",
     "send_due_reminders",
     "start_payment",
+    "store_webhook",
     "submit_transfer",
     "update_line",
     "validate_line",

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from .. import emails
 from ..backends import get_backend
+from ..logs import log_extra
 from ..models import Invoice, InvoiceReminder, Payment, Transaction
 from ._senders import send
 
@@ -47,7 +48,8 @@ def _cancel_at_provider_after_commit(payment: Payment) -> None:
         try:
             get_backend(alias).cancel(payment)
         except Exception:  # the provider's answer cannot undo a committed cancel
-            logger.exception("Could not cancel payment %s at %s", payment.public_id, alias)
+            logger.exception("Could not cancel payment %s at %s", payment.public_id, alias,
+                             extra=log_extra(payment=payment))
 
     transaction.on_commit(cancel_at_provider)
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 from .. import signals
 from ..conf import carepay_settings
 from ..exceptions import AlreadyDecided, InvalidState, PermissionRefused, WouldOverpay
-from ..models import Invoice, Payment
+from ..models import AuditEntry, Invoice, Payment
 from ..money import quantize
 from ..proofs import check_paid_on, proof_extension
+from ._audit import audit
 from ._checks import (
     _backend_that,
     _check_length,
@@ -144,6 +145,10 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
         txn = _apply_charge(invoice, locked, received, by=by, note=notes)
         settled = _settle_if_paid(invoice)
         _save_charge(invoice, locked, txn)
+        audit(AuditEntry.Action.PAYMENT_APPROVED, by=by, payment=locked, amount=received,
+              from_status=Payment.Status.AWAITING_APPROVAL, to_status=locked.status,
+              detail={"notes": notes, "submitted": str(locked.amount),
+                      "invoice_status": invoice.status})
         _send(signals.payment_approved, invoice, payment=locked, transaction=txn, by=by)
         _announce_charge(invoice, locked, txn, by=by, settled=settled)
         _email_decision_after_commit(locked)
@@ -165,6 +170,9 @@ def reject_payment(payment: Payment, *, by: Any, notes: str) -> Payment:
         locked.failure_code = "rejected"
         locked.failure_message = reason
         locked.save()
+        audit(AuditEntry.Action.PAYMENT_REJECTED, by=by, payment=locked, amount=locked.amount,
+              from_status=Payment.Status.AWAITING_APPROVAL, to_status=locked.status,
+              detail={"reason": reason})
         _send(signals.payment_rejected, invoice, payment=locked, by=by, reason=reason)
         _send(signals.payment_failed, invoice, payment=locked, by=by)
         _email_decision_after_commit(locked)

@@ -16,8 +16,9 @@ from ..adapter import get_adapter
 from ..conf import carepay_settings
 from ..emails import email_enabled, payer_email
 from ..exceptions import InvalidAmount, InvalidInput, InvalidState
-from ..models import Invoice, InvoiceLine, InvoiceSequence, Payment
+from ..models import AuditEntry, Invoice, InvoiceLine, InvoiceSequence, Payment
 from ..money import normalize, validate_currency
+from ._audit import audit
 from ._checks import _check_length, _describe, _transition
 from ._locks import _copy_state, _lock_invoice
 from ._notify import _email_invoice_after_commit, _send
@@ -125,6 +126,9 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
         locked.issued_at = now
         locked._issue()
         locked.save()
+        audit(AuditEntry.Action.INVOICE_ISSUED, by=by, invoice=locked, amount=locked.total,
+              from_status=Invoice.Status.DRAFT, to_status=locked.status,
+              detail={"number": locked.number})
         _send(signals.invoice_issued, locked, by=by)
         if send_email:
             _email_invoice_after_commit(locked)
@@ -172,11 +176,14 @@ def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoi
                 f"{_describe(locked)} has {len(waiting)} payment(s) processing or awaiting "
                 "approval; decide them before voiding."
             )
+        before = locked.status
         _transition(locked, "_void", f"{_describe(locked)} is "
                     f"{locked.get_status_display().lower()} and cannot be voided.")
         locked.closed_at = timezone.now()
         locked.close_reason = reason
         locked.save()
+        audit(AuditEntry.Action.INVOICE_VOIDED, by=by, invoice=locked, amount=locked.total,
+              from_status=before, to_status=locked.status, detail={"reason": reason})
         for payment in in_flight:
             _cancel_locked(payment)
         _send(signals.invoice_voided, locked, by=by, reason=reason)
@@ -188,12 +195,16 @@ def write_off_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> 
     """Mark an open or overdue invoice as uncollectible (money received is kept)."""
     with transaction.atomic():
         locked = _lock_invoice(invoice)
+        before, written_off = locked.status, locked.amount_due
         _transition(locked, "_write_off", f"{_describe(locked)} is "
                     f"{locked.get_status_display().lower()}; only open or overdue invoices "
                     "can be written off.")
         locked.closed_at = timezone.now()
         locked.close_reason = reason
         locked.save()
+        audit(AuditEntry.Action.INVOICE_WRITTEN_OFF, by=by, invoice=locked,
+              amount=written_off, from_status=before, to_status=locked.status,
+              detail={"reason": reason})
     _copy_state(invoice, locked)
     return locked
 

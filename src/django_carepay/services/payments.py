@@ -16,9 +16,11 @@ from django.utils.crypto import salted_hmac
 
 from ..backends import BasePaymentBackend, UpdateKind, get_backend
 from ..exceptions import CarepayError, InvalidState, ProviderError, WouldOverpay
-from ..models import Invoice, Payment
+from ..logs import log_extra
+from ..models import AuditEntry, Invoice, Payment
 from ..proofs import check_paid_on
 from ..types import PaymentStart
+from ._audit import audit
 from ._checks import (
     _backend_or_none,
     _backend_that,
@@ -75,7 +77,8 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
                     advice="Approve or reject the "
                     + ("transfer" if len(waiting) == 1 else "transfers")
                     + " first, or record the payment with allow_pending_transfers=True.")
-            logger.warning("%s Recorded anyway (allow_pending_transfers).", text)
+            logger.warning("%s Recorded anyway (allow_pending_transfers).", text,
+                           extra=log_extra(invoice=locked))
         payment = Payment(
             invoice=locked, backend=be.alias, amount=value, currency=locked.currency,
             reference=reference, notes=notes, recorded_by=by, paid_on=paid_on,
@@ -83,6 +86,10 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
         txn = _apply_charge(locked, payment, value, by=by, note=notes)
         settled = _settle_if_paid(locked)
         _save_charge(locked, payment, txn)
+        audit(AuditEntry.Action.PAYMENT_RECORDED, by=by, payment=payment, amount=value,
+              to_status=payment.status,
+              detail={"backend": be.alias, "reference": reference,
+                      "invoice_status": locked.status})
         _announce_charge(locked, payment, txn, by=by, settled=settled)
     _copy_state(invoice, locked)
     return payment
@@ -241,9 +248,12 @@ def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
                 f"This payment is {locked.get_status_display().lower()}; only pending or "
                 "processing payments can be cancelled."
             )
+        before = locked.status
         get_backend(locked.backend).cancel(locked)
         locked._cancel()
         locked.save(update_fields=["status", "updated_at"])
+        audit(AuditEntry.Action.PAYMENT_CANCELLED, by=by, payment=locked,
+              from_status=before, to_status=locked.status)
     _copy_state(payment, locked)
     return locked
 
@@ -268,7 +278,8 @@ def cancel_abandoned_payments(*, older_than: timedelta = timedelta(hours=24)) ->
             continue  # decided meanwhile
         except ProviderError as exc:
             # Most likely the payer paid after all: record what the provider says.
-            logger.info("Not cancelling abandoned payment %s: %s", payment.pk, exc)
+            logger.info("Not cancelling abandoned payment %s: %s", payment.pk, exc,
+                        extra=log_extra(payment=payment))
             with contextlib.suppress(CarepayError):
                 update = get_backend(payment.backend).sync(payment)
                 if update is not None:
@@ -293,5 +304,6 @@ def cancel_abandoned_payments(*, older_than: timedelta = timedelta(hours=24)) ->
                 if _close_at_provider(be, locked):
                     cancelled += 1
         except CarepayError as exc:
-            logger.info("Could not close payment %s at %s: %s", payment.pk, be.alias, exc)
+            logger.info("Could not close payment %s at %s: %s", payment.pk, be.alias, exc,
+                        extra=log_extra(payment=payment))
     return cancelled

@@ -20,8 +20,10 @@ from django.db import models, transaction
 from .. import signals
 from ..backends import ProviderUpdate, UpdateKind
 from ..exceptions import InvalidAmount, ProviderMismatch, ProviderNotReady
-from ..models import Invoice, Payment, Transaction, WebhookEvent
+from ..logs import log_extra
+from ..models import AuditEntry, Invoice, Payment, Transaction, WebhookEvent
 from ..money import normalize, quantize
+from ._audit import audit, provider_actor
 from ._ledger import (
     _already_in_ledger,
     _apply_charge,
@@ -54,7 +56,8 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
             return None
         attention = _apply_update(update, payment)
         if attention:  # recorded; tell the logs, not the caller
-            logger.error("%s", attention)
+            logger.error("%s", attention, extra=log_extra(
+                payment=payment, invoice=payment.invoice, event=update.event_id))
         return payment
 
 
@@ -101,7 +104,9 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
                                          ordering=("pk",), event=event)
     if payment is None:
         logger.info("%s: %s update for %s matches no payment", update.backend,
-                    update.kind, update.provider_reference or update.payment_public_id)
+                    update.kind, update.provider_reference or update.payment_public_id,
+                    extra=log_extra(payment=update.payment_public_id or None,
+                                    event=update.event_id))
         return None, None
     stored_event = None
     if event is not None and payment.event_status is not None:  # type: ignore[attr-defined]
@@ -129,7 +134,30 @@ def _apply_update(update: ProviderUpdate, payment: Payment) -> str | None:
         # Matched by our own id in the provider's metadata: remember the provider's id.
         payment.provider_reference = update.provider_reference
         payment.save(update_fields=["provider_reference", "updated_at"])
-    return _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
+    before = (payment.status, payment.amount_received, payment.amount_refunded)
+    attention = _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
+    if (payment.status, payment.amount_received, payment.amount_refunded) != before:
+        _audit_update(update, payment, before)
+    return attention
+
+
+def _audit_update(update: ProviderUpdate, payment: Payment,
+                  before: tuple[str, Decimal, Decimal]) -> None:
+    """Record in the audit trail what ``update`` changed on ``payment`` (only a
+    change: a repeated or ignored update leaves no entry)."""
+    moved = abs(payment.amount_received - before[1]) or abs(payment.amount_refunded - before[2])
+    audit(AuditEntry.Action.PROVIDER_UPDATE, actor=provider_actor(update.backend),
+          payment=payment, amount=moved or None, from_status=before[0],
+          to_status=payment.status,
+          detail={"kind": str(update.kind), "event": update.event_id or None,
+                  "reference": update.provider_reference or None,
+                  "transaction_reference": update.transaction_reference or None,
+                  "invoice_status": payment.invoice.status})
+    logger.info("%s: %s %s for payment %s (%s -> %s)", update.backend, update.kind,
+                update.transaction_reference or update.provider_reference,
+                payment.public_id, before[0], payment.status,
+                extra=log_extra(payment=payment, invoice=payment.invoice,
+                                event=update.event_id))
 
 
 #: Updates about money handed back, which name the charge they return.
@@ -197,7 +225,8 @@ def _on_processing(update: ProviderUpdate, payment: Payment, invoice: Invoice) -
 def _on_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> None:
     if payment.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
         logger.info("Ignoring late failure for payment %s (%s)", payment.public_id,
-                    payment.status)
+                    payment.status, extra=log_extra(payment=payment, invoice=invoice,
+                                                    event=update.event_id))
         return
     payment._fail()
     payment.failure_code = update.failure_code[:100]

@@ -11,8 +11,10 @@ from django.db import transaction
 from .. import signals
 from ..backends import BasePaymentBackend, get_backend
 from ..exceptions import BackendNotAvailable, InvalidAmount, InvalidState, ProviderError
-from ..models import InvoiceLine, Payment, Transaction
+from ..logs import log_extra
+from ..models import AuditEntry, InvoiceLine, Payment, Transaction
 from ..money import quantize, round_to_currency
+from ._audit import audit
 from ._checks import _backend_or_none
 from ._ledger import _already_in_ledger, _apply_refund, _save_refund
 from ._locks import _copy_state, _lock_payment, _with_lock_timeout
@@ -129,9 +131,14 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
             locked.save(update_fields=["metadata", "updated_at"])
             _copy_state(payment, locked)
             return recorded
+        before = locked.status
         txn = _apply_refund(invoice, locked, result.amount, by=by,
                             provider_reference=result.provider_reference, note=reason)
         _save_refund(invoice, locked, txn, also=("metadata",))
+        audit(AuditEntry.Action.PAYMENT_REFUNDED, by=by, payment=locked, amount=txn.amount,
+              from_status=before, to_status=locked.status,
+              detail={"reason": reason, "refund": result.provider_reference or None,
+                      "asked": str(value), "invoice_status": invoice.status})
         if result.provider_reference:
             # The provider has moved the money: a fact the ledger keeps whatever the
             # host's receivers do. They run in one savepoint; if one raises, their writes
@@ -144,7 +151,7 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
             except Exception:
                 logger.exception("A payment_refunded receiver failed after refund %s; the "
                                  "refund is recorded, the receiver's changes are not",
-                                 result.provider_reference)
+                                 result.provider_reference, extra=log_extra(payment=locked))
         else:
             _send(signals.payment_refunded, invoice, payment=locked, transaction=txn, by=by,
                   **about)
@@ -176,9 +183,10 @@ def _check_refund_answer(be: BasePaymentBackend, payment: Payment, asked: Decima
     elif result.amount != asked:
         note = (f"DISCREPANCY: asked {asked} {payment.currency}, {be.alias} refunded "
                 f"{round_to_currency(result.amount, payment.currency)} {currency}")
-        logger.error("Refund %s of payment %s: %s", ref, payment.public_id, note)
+        logger.error("Refund %s of payment %s: %s", ref, payment.public_id, note,
+                     extra=log_extra(payment=payment))
         return note
     else:
         return ""
-    logger.error("%s", message)
+    logger.error("%s", message, extra=log_extra(payment=payment))
     raise ProviderError(message, backend=be.alias)

@@ -168,11 +168,16 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                 # (the locking query's snapshot is older than the lock): roll back and
                 # look again, rather than keep or drop effects on a stale answer.
                 raise _StoredConcurrently from exc
-        else:  # an earlier delivery failed; this one settles it
-            WebhookEvent.objects.filter(backend=alias, event_id=event_id).update(
+        else:  # stored earlier (failed, or received for a task); this one settles it
+            settled_here = WebhookEvent.objects.filter(
+                backend=alias, event_id=event_id).exclude(status__in=_SETTLED_EVENTS).update(
                 **{f: getattr(event, f) for f in (
                     "type", "payload", "headers", "status", "needs_attention", "error",
                     "processed_at")})
+            if not settled_here:
+                # A concurrent run (two task workers, a replay) settled it after our
+                # look: roll back and look again, never overwrite its outcome.
+                raise _StoredConcurrently
     return event, False
 
 

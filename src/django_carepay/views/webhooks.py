@@ -11,7 +11,10 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..backends import get_backend
+from ..conf import carepay_settings
 from ..exceptions import UnknownBackend, WebhookVerificationError
+from ..logs import log_extra
+from ..types import WebhookDelivery
 
 logger = logging.getLogger("django_carepay.webhooks")
 
@@ -27,7 +30,8 @@ def webhook(request: HttpRequest, alias: str) -> HttpResponse:
 
     400 when it cannot be verified (reason logged, nothing stored or changed); 200 for
     a processed, ignored or duplicate delivery; 500 (the exception propagates) when
-    processing failed, so the provider retries.
+    processing failed, so the provider retries. With ``CAREPAY["WEBHOOK_PROCESSING"]
+    = "task"`` a verified delivery is stored and queued, and answered 200 at once.
     """
     try:
         backend = get_backend(alias)
@@ -40,14 +44,36 @@ def webhook(request: HttpRequest, alias: str) -> HttpResponse:
         delivery = backend.parse_webhook(request)
     except WebhookVerificationError as exc:
         logger.warning("Refused a %s webhook delivery from %s: %s", alias,
-                       request.META.get("REMOTE_ADDR", "?"), exc)
+                       request.META.get("REMOTE_ADDR", "?"), exc, extra=log_extra())
         return HttpResponseBadRequest(f"Webhook refused: {exc}", content_type="text/plain")
     headers = {h: request.headers[h] for h in STORED_HEADERS if h in request.headers}
+    if carepay_settings.WEBHOOK_PROCESSING == "task":
+        return _store_for_a_task(alias, delivery, headers)
     event, duplicate = services.handle_webhook(
         backend, event_id=delivery.event_id, event_type=delivery.event_type,
         payload=delivery.payload, updates=delivery.updates, headers=headers,
     )
     if not duplicate and event.needs_attention:
         logger.error("%s webhook %s (%s) needs attention: %s", alias, delivery.event_id,
-                     delivery.event_type, event.error)
+                     delivery.event_type, event.error, extra=log_extra(event=delivery.event_id))
     return HttpResponse("duplicate" if duplicate else event.status, content_type="text/plain")
+
+
+def _store_for_a_task(alias: str, delivery: WebhookDelivery,
+                      headers: dict[str, str]) -> HttpResponse:
+    """Task mode: store the verified delivery as ``received``, queue its processing,
+    answer 200 ("received", or "duplicate" when it is settled already).
+
+    Its updates are not read here (a refund event's would ask Stripe): the worker reads
+    the stored payload again. If queueing fails the exception propagates (500), so the
+    provider delivers again and the stored row is queued again.
+    """
+    from ..tasks import enqueue_webhook
+
+    event, duplicate = services.store_webhook(
+        alias, event_id=delivery.event_id, event_type=delivery.event_type,
+        payload=delivery.payload, headers=headers)
+    if duplicate:
+        return HttpResponse("duplicate", content_type="text/plain")
+    enqueue_webhook(event)
+    return HttpResponse("received", content_type="text/plain")

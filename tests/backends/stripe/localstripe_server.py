@@ -39,7 +39,7 @@ import checkout_standin  # beside this script (run as a script, its folder is on
 from aiohttp import web
 from localstripe import resources
 from localstripe.errors import UserError
-from localstripe.resources import PaymentIntent, PaymentMethod
+from localstripe.resources import Charge, PaymentIntent, PaymentMethod, Refund
 from localstripe.server import app, get_post_data, json_response
 
 # Keep the store in memory only: no /tmp/localstripe.pickle written or read back.
@@ -98,6 +98,47 @@ def _intent_init_with_extras(self: PaymentIntent, **params: Any) -> None:
 
 
 PaymentIntent.__init__ = _intent_init_with_extras
+
+
+# -- list filters localstripe lacks ----------------------------------------------------
+
+def _created_filter(created: Any) -> Any:
+    """Stripe's ``created`` list filter (``{"gte": ts, "lt": ts}``) as a predicate."""
+    bounds = {op: int(value) for op, value in (created or {}).items()}
+    checks = {"gt": lambda c, v: c > v, "gte": lambda c, v: c >= v,
+              "lt": lambda c, v: c < v, "lte": lambda c, v: c <= v}
+    return lambda obj: all(checks[op](obj.created, v) for op, v in bounds.items())
+
+
+def _listing_created(cls: Any) -> None:
+    """Let ``cls``'s list take Stripe's ``created`` filter (reconciliation uses it)."""
+    original = cls._api_list_all.__func__
+
+    def list_all(klass: Any, url: Any, created: Any = None, **kwargs: Any) -> Any:
+        li = original(klass, url, **kwargs)
+        if created:
+            keep = _created_filter(created)
+            li._list = [obj for obj in li._list if keep(obj)]
+        return li
+
+    cls._api_list_all = classmethod(list_all)
+
+
+_listing_created(PaymentIntent)
+_listing_created(Refund)
+
+_refund_init = Refund.__init__
+
+
+def _refund_init_naming_its_intent(self: Refund, **params: Any) -> None:
+    """Stripe names the charge's PaymentIntent on every refund of it; localstripe only
+    when the refund was created with ``payment_intent=``."""
+    _refund_init(self, **params)
+    if not getattr(self, "payment_intent", None) and getattr(self, "charge", None):
+        self.payment_intent = Charge._api_retrieve(self.charge).payment_intent
+
+
+Refund.__init__ = _refund_init_naming_its_intent
 
 
 # -- request log and idempotent replay ------------------------------------------------

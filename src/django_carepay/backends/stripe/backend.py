@@ -10,7 +10,9 @@ come from the invoice on the server, in minor units by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from ...money import from_minor_units, to_minor_units
 from ...types import (
     ActionKind,
     PaymentAction,
+    ProviderRecord,
     ProviderUpdate,
     RefundResult,
     RefundStatus,
@@ -36,6 +39,7 @@ from ...types import (
 )
 from ..base import BasePaymentBackend
 from . import checks as stripe_checks
+from . import reconcile
 from .amounts import charges_exactly
 from .client import build_client, call, request_options
 from .intents import INTENT_EVENTS, INTENT_OPTIONS, PAYABLE, REQUEST_OPTIONS, update_from_intent
@@ -260,7 +264,15 @@ class StripeBackend(BasePaymentBackend):
         verify_signature(request.body, request.headers.get("Stripe-Signature"), secret)
 
     def parse_webhook(self, request: HttpRequest) -> WebhookDelivery:
-        event_id, event_type, event = read_event(request.body)
+        return self._parse_event(request.body)
+
+    def parse_stored_webhook(self, payload: Mapping[str, Any]) -> WebhookDelivery:
+        """Read a delivery stored when it arrived (verified then) again, exactly as
+        :meth:`parse_webhook` read it: task processing and replays."""
+        return self._parse_event(json.dumps(payload).encode())
+
+    def _parse_event(self, body: bytes) -> WebhookDelivery:
+        event_id, event_type, event = read_event(body)
         try:
             obj, account = event_object(event)
             if asks_stripe(event_type, obj):
@@ -348,6 +360,21 @@ class StripeBackend(BasePaymentBackend):
             raise ProviderMismatch(
                 f"Stripe does not know {what} {object_id} ({exc}); nothing recorded. "
                 "Check the event in Stripe's dashboard.") from exc
+
+    # -- reconciliation --------------------------------------------------------------------
+    def reconciliation_records(self, *, since: datetime, until: datetime | None = None,
+                               accounts: Iterable[str] = (),
+                               on_call: Callable[[], None] = lambda: None
+                               ) -> Iterator[ProviderRecord]:
+        """The PaymentIntents and refunds created in ``[since, until)`` at Stripe, for
+        the platform and each connected account (:mod:`.reconcile`)."""
+        return reconcile.list_records(self, since=since, until=until, accounts=accounts,
+                                      on_call=on_call)
+
+    def fetch_record(self, kind: str, reference: str, account: str = ""
+                     ) -> ProviderRecord | None:
+        """One charge or refund by the ledger's reference; ``None`` if Stripe has none."""
+        return reconcile.fetch_record(self, kind, reference, account)
 
     # -- checks ---------------------------------------------------------------------------
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...exceptions import MissingDependency, ProviderError
+from ...logs import log_extra
 
 try:
     import stripe
@@ -72,13 +73,14 @@ def call(alias: str, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
     except stripe.APIConnectionError as exc:
         # Unreachable or too slow: the payer gets a plain message, the logs the
         # detail (the SDK's text names Stripe's host and the network error).
-        logger.warning("Could not reach Stripe to %s: %s", what, exc)
+        logger.warning("Could not reach Stripe to %s: %s", what, exc, extra=log_extra())
         raise ProviderError(UNREACHABLE_MESSAGE, code="unreachable",
                             backend=alias) from exc
     except stripe.StripeError as exc:
         message = getattr(exc, "user_message", None) or str(exc)
         code = getattr(exc, "code", None) or ""
-        logger.warning("Stripe refused to %s: %s (%s)", what, message, code)
+        logger.warning("Stripe refused to %s: %s (%s)", what, message, code,
+                       extra=log_extra())
         # Stripe stores 400/402/404 answers under the idempotency key and replays
         # them; 409 (a concurrent request), 429 and 5xx are not refusals.
         refused = getattr(exc, "http_status", None) in (400, 402, 404)

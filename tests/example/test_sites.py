@@ -126,7 +126,8 @@ def test_a_customer_lands_on_riverside_cloud_and_never_on_the_clinic_home(client
     assert response.redirect_chain[-1][0] == reverse("saas:accounts")
     html = response.content.decode()
     assert site_of(html) == "saas"
-    assert nav(html) == ["Accounts*", "New account", "Billing", "Statement"]
+    assert nav(html) == ["Accounts*", "New account", "Sign-up app (API)", "Billing",
+                         "Statement"]
     assert "Hollis &amp; Wren" in html
     assert "Riverside Medical Practice" not in html
     # Even asked for by its address, the clinic's home sends them to their own.
@@ -184,7 +185,8 @@ def test_billing_pages_wear_the_site_of_whoever_views_them(client, patient, cust
     client.force_login(customer)
     html = client.get(reverse("carepay:invoice_list")).content.decode()
     assert site_of(html) == "saas"
-    assert nav(html) == ["Accounts", "New account", "Billing*", "Statement"]
+    assert nav(html) == ["Accounts", "New account", "Sign-up app (API)", "Billing*",
+                         "Statement"]
     # carepay's own accent follows the site's colours.
     assert "--cp-accent: #4338ca;" in html
 

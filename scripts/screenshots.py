@@ -123,11 +123,13 @@ def console_invoice(page: Any) -> str | None:
 SHOTS = [
     Shot("site-clinic", "patient1", fixed("clinic:home"), DESKTOP),
     Shot("site-saas", "customer1", fixed("saas:accounts"), DESKTOP),
+    Shot("site-school", "student1", fixed("school:cart"), DESKTOP),
     Shot("portal-list", "patient1", fixed("carepay:invoice_list"), DESKTOP),
     Shot("portal-invoice", "patient1", invoice_page, DESKTOP),
     # A Riverside Cloud customer's bank transfer page shows more than the demo card.
     Shot("portal-pay", "customer3", pay_page, DESKTOP),
     Shot("portal-phone", "patient1", invoice_page, PHONE),
+    Shot("portal-list-phone", "patient1", fixed("carepay:invoice_list"), PHONE),
     Shot("console-invoices", "finance", fixed("carepay:staff_invoices"), DESKTOP),
     Shot("console-invoice", "finance", console_invoice, DESKTOP),
     Shot("console-approvals", "finance", fixed("carepay:approvals"), DESKTOP),

@@ -55,13 +55,11 @@ class WebhookEvent(models.Model):
             # ever received (the dashboard's "needs attention").
             models.Index(fields=["received_at"], condition=NEEDS_LOOKING_AT,
                          name="carepay_webhook_problems"),
+            # Replays and the dashboard look for failed and unprocessed deliveries.
+            models.Index(fields=["status", "received_at"], name="carepay_webhook_status_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["backend", "event_id"], name="carepay_webhook_unique"),
-        ]
-        indexes = [
-            # Replays and the dashboard look for failed and unprocessed deliveries.
-            models.Index(fields=["status", "received_at"], name="carepay_webhook_status_idx"),
         ]
 
     def __str__(self) -> str:

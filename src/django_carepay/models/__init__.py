@@ -1,8 +1,8 @@
 """carepay's models: invoices, payments, the ledger, webhook events, sequences, reminders,
 the JSON API's idempotency records, the audit trail."""
 
-from .idempotency import IdempotencyRecord
 from .audit import AuditEntry, AuditEntryQuerySet
+from .idempotency import IdempotencyRecord
 from .invoice import Invoice, InvoiceLine, InvoiceQuerySet
 from .ledger import LedgerImmutable, Transaction, TransactionQuerySet
 from .payment import Payment, PaymentQuerySet

@@ -68,6 +68,10 @@ CHECKS: tuple[CheckInfo, ...] = (
            "The endpoint's signing secret (``whsec_…``, Developers → Webhooks)."),
     _error("E014", "A Stripe backend's secret and publishable keys are of different modes "
            "(one test, one live).", "Use both test keys or both live keys."),
+    _error("E015", "A Stripe backend's ``webhook_secret`` list is empty or holds "
+           "something other than ``whsec_…`` strings.",
+           "One secret per Stripe webhook endpoint posting to this URL (the platform's "
+           "and the Connect endpoint's), e.g. ``['whsec_…', 'whsec_…']``."),
     _error("E020", "A bank transfer backend's ``instructions`` is not a valid Django "
            "template.", "Fix the template syntax the message quotes."),
     _error("E021", "A bank transfer backend's ``account`` is not a mapping of label to "
@@ -81,10 +85,6 @@ CHECKS: tuple[CheckInfo, ...] = (
     _error("E030", "WeasyPrint is installed (so PDFs are on) but it, its system libraries "
            "(Pango) or segno cannot be loaded: every PDF would fail.",
            "Install the libraries the hint names, or uninstall the ``[pdf]`` extra."),
-    _error("E015", "A Stripe backend's ``webhook_secret`` list is empty or holds "
-           "something other than ``whsec_…`` strings.",
-           "One secret per Stripe webhook endpoint posting to this URL (the platform's "
-           "and the Connect endpoint's), e.g. ``['whsec_…', 'whsec_…']``."),
     _error("E040", "The demo provider (``DummyBackend``) is configured: it marks invoices "
            "paid with no money moving.", "Configure a real provider for this alias, e.g. "
            "``StripeBackend``.", deploy=True),

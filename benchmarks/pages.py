@@ -32,7 +32,7 @@ the median and the fastest of N requests after three warm-ups, and the ratio of 
 medians to the first size's (goal: at most 1.5). Then the peak Python memory
 (``tracemalloc``) while streaming both CSV exports of every row at the largest size.
 With ``--explain FILE.txt``, every statement the pages ran at the largest size is
-EXPLAINed (ANALYZE) into FILE.txt, and without 0008 into FILE-without-0008.txt.
+EXPLAINed (ANALYZE) into FILE.txt, and without 0009 into FILE-without-0009.txt.
 
 The database named in the URL is created afresh (dropped if it exists) and dropped
 at the end.
@@ -255,10 +255,10 @@ def run(sizes: list[int], requests: int, explain_to: str | None, without: bool) 
         sets.append(data)
     largest = sets[-1]
     if without:
-        data = DataSet(f"{largest.label} w/o 0008", f"{largest.schema}_without_0008",
+        data = DataSet(f"{largest.label} w/o 0009", f"{largest.schema}_without_0009",
                        customer_id=largest.customer_id)
         create_schema(data, copy_of=largest, skip_indexes=CONSOLE_INDEXES)
-        # 0008 also dropped the foreign key's own index on customer_id (the payer index
+        # 0009 also dropped the foreign key's own index on customer_id (the payer index
         # serves it): put it back, as it was before.
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE INDEX ON "{data.schema}"."carepay_invoice" ("customer_id")')
@@ -275,7 +275,7 @@ def run(sizes: list[int], requests: int, explain_to: str | None, without: bool) 
     if explain_to:
         explain(largest, explain_to)
         if without:
-            explain(sets[-1], explain_to.removesuffix(".txt") + "-without-0008.txt")
+            explain(sets[-1], explain_to.removesuffix(".txt") + "-without-0009.txt")
         print(f"EXPLAIN ANALYZE of every statement at {largest.label}: {explain_to}")
 
 
@@ -285,7 +285,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--explain", default=None)
     parser.add_argument("--without", action=argparse.BooleanOptionalAction, default=True,
-                        help="also measure the largest size without 0008's indexes")
+                        help="also measure the largest size without 0009's indexes")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     args = parser.parse_args()
     setup(args.database_url)

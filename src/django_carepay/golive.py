@@ -89,8 +89,8 @@ CHECKLIST: tuple[Section, ...] = (
              how="Pay a small live invoice by card, refund it, and see both in the "
                  "ledger, the e-mails and Stripe's dashboard."),
         Item(title="Staff have their roles",
-             how="Groups holding carepay.record_payment, refund_payment, approve_payment, "
-                 "void_invoice and view_dashboard, with the right people in them."),
+             how="Run manage.py carepay_setup_roles (groups Billing clerk and Billing "
+                 "manager), then put the right people in them."),
         Item(title="Issuer details and invoice numbering are right",
              how="Issue a test invoice and read its PDF (adapter.issuer_details, "
                  "CAREPAY['INVOICE_NUMBER_FORMAT'])."),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_carepay import permissions
 
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
     from django_carepay.models import Invoice
 
 UserRule = Callable[[Any], bool]
+
+# carepay's roles (django_carepay.permissions.ROLES), the staff's group names: listed
+# here so makemessages puts them in the example's catalogue.
+ROLE_NAMES = (gettext_noop("Billing clerk"), gettext_noop("Billing manager"))
 
 
 def signed_in(user: Any) -> bool:
@@ -130,7 +135,9 @@ class DemoSite:
         """What the header calls the signed-in user: their staff roles, or the
         site's name for its members."""
         if user.is_staff:
-            return ", ".join(group.name for group in user.groups.all()) or str(_("Staff"))
+            # Group names are data; the roles carepay defines are translated.
+            return ", ".join(gettext(group.name) for group in user.groups.all()) \
+                or str(_("Staff"))
         return self.member_title
 
 

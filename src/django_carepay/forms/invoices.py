@@ -222,7 +222,8 @@ class LineForm(ConsoleForm):
                                   widget=forms.NumberInput(attrs={"step": "any"}))
     service_date = forms.DateField(label=_("Service date"), required=False, widget=DateInput)
     provider_name = forms.CharField(
-        label=pgettext_lazy("who provided the service", "Provider"), max_length=200, required=False)
+        label=pgettext_lazy("who provided the service", "Provider"), max_length=200,
+        required=False)
 
     def __init__(self, *args: Any, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

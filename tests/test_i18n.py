@@ -168,6 +168,15 @@ def german():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _no_language_leaks():
+    """A test here leaves the thread's language as it found it: the suite's other tests
+    expect English."""
+    before = translation.get_language()
+    yield
+    assert translation.get_language() == before
+
+
 @pytest.fixture
 def open_invoice(patient):
     """An open £65.00 invoice, due 29 November 2026, billed in the UK."""
@@ -251,10 +260,13 @@ def test_an_api_error_message_follows_accept_language_and_keeps_its_code(
     client.force_login(patient)
     url = reverse("carepay-api:invoice_transfers", args=[open_invoice.public_id])
     body = {"method": "bank_transfer_uk", "reference": "BT-2026-001"}
-    english = client.post(url, body, content_type="application/json",
-                          HTTP_ACCEPT_LANGUAGE="en")
-    german = client.post(url, body, content_type="application/json",
-                         HTTP_ACCEPT_LANGUAGE="de")
+    # LocaleMiddleware activates the request's language in this thread and leaves it
+    # there (a server's next request activates its own): give the next test English.
+    with translation.override(None):
+        english = client.post(url, body, content_type="application/json",
+                              HTTP_ACCEPT_LANGUAGE="en")
+        german = client.post(url, body, content_type="application/json",
+                             HTTP_ACCEPT_LANGUAGE="de")
     assert english.status_code == german.status_code == 409
     assert english.json()["code"] == german.json()["code"]
     assert english.json()["message"] == (

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("clinic/", include("clinic.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The language switcher in templates/base.html posts to set_language.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("saas/", include("saas.urls")),
     path("school/", include("school.urls")),
     path("billing/", include("django_carepay.urls")),

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from django_carepay import permissions
 
 from clinic.demo import ACCOUNTS as CLINIC_ACCOUNTS
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
     from django_carepay.models import Invoice
 
 UserRule = Callable[[Any], bool]
+
+# carepay's roles (django_carepay.permissions.ROLES), the staff's group names: listed
+# here so makemessages puts them in the example's catalogue.
+ROLE_NAMES = (gettext_noop("Billing clerk"), gettext_noop("Billing manager"))
 
 
 def signed_in(user: Any) -> bool:
@@ -129,18 +135,20 @@ class DemoSite:
         """What the header calls the signed-in user: their staff roles, or the
         site's name for its members."""
         if user.is_staff:
-            return ", ".join(group.name for group in user.groups.all()) or "Staff"
+            # Group names are data; the roles carepay defines are translated.
+            return ", ".join(gettext(group.name) for group in user.groups.all()) \
+                or str(_("Staff"))
         return self.member_title
 
 
 CLINIC = DemoSite(
     key="clinic",
     name="Riverside Medical Practice",
-    tagline="GP surgery · 12 Riverside Walk, London",
-    description="A GP practice billing its appointments: patients see and pay their "
+    tagline=_("GP surgery · 12 Riverside Walk, London"),
+    description=_("A GP practice billing its appointments: patients see and pay their "
                 "invoices; reception records cash and card-terminal payments; finance "
-                "refunds, approves transfers and follows the money on the dashboard.",
-    audience="patients, reception and finance",
+                "refunds, approves transfers and follows the money on the dashboard."),
+    audience=_("patients, reception and finance"),
     home="clinic:home",
     theme={
         "--site-brand": "#0b6e4f", "--site-brand-strong": "#074d37",
@@ -151,26 +159,27 @@ CLINIC = DemoSite(
     logo="clinic/logo.svg",
     stylesheets=("clinic/demo.css",),
     nav=(
-        NavLink(label="My appointments", url_name="clinic:home", show=patient),
-        NavLink(label="My invoices", url_name="carepay:invoice_list", show=patient),
-        NavLink(label="Statement", url_name="carepay:statement", show=patient),
-        NavLink(label="Home", url_name="clinic:home", show=staff),
+        NavLink(label=_("My appointments"), url_name="clinic:home", show=patient),
+        NavLink(label=_("My invoices"), url_name="carepay:invoice_list", show=patient),
+        NavLink(label=_("Statement"), url_name="carepay:statement", show=patient),
+        NavLink(label=_("Home"), url_name="clinic:home", show=staff),
         # The staff console; each page appears once its URL exists.
-        NavLink(label="Invoices", url_name="carepay:staff_invoices",
+        NavLink(label=_("Invoices"), url_name="carepay:staff_invoices",
                 show=permissions.can_view_invoices,
-                description="Find an invoice, bill a patient, record a payment or a refund."),
-        NavLink(label="Approvals", url_name="carepay:approvals", show=permissions.can_approve,
-                description="Bank transfers waiting for someone to check the statement."),
-        NavLink(label="Dashboard", url_name="carepay:dashboard",
+                description=_("Find an invoice, bill a patient, record a payment or a refund.")),
+        NavLink(label=_("Approvals"), url_name="carepay:approvals", show=permissions.can_approve,
+                description=_("Bank transfers waiting for someone to check the statement.")),
+        NavLink(label=_("Dashboard"), url_name="carepay:dashboard",
                 show=permissions.can_view_dashboard,
-                description="What came in, by method and day; what is overdue and how long."),
-        NavLink(label="Admin", url_name="admin:index", show=staff,
-                description="Appointments, invoices, payments and the ledger in Django's admin."),
+                description=_("What came in, by method and day; what is overdue and how long.")),
+        NavLink(label=_("Admin"), url_name="admin:index", show=staff,
+                description=_("Appointments, invoices, payments and the ledger in Django's "
+                              "admin.")),
     ),
     namespaces=("clinic",),
     invoice_subjects=("clinic.appointment",),
     members=lambda user: staff(user) or user.appointments.exists(),
-    member_title="Patient",
+    member_title=_("Patient"),
     footer="Riverside Medical Practice · 12 Riverside Walk, London SE1 9PX · 020 7946 0000",
     demo_accounts=CLINIC_ACCOUNTS,
 )
@@ -178,11 +187,11 @@ CLINIC = DemoSite(
 SAAS = DemoSite(
     key="saas",
     name="Riverside Cloud",
-    tagline="Hosted workspaces for small teams",
-    description="A SaaS selling monthly plans: customers sign up, pay the first invoice by "
+    tagline=_("Hosted workspaces for small teams"),
+    description=_("A SaaS selling monthly plans: customers sign up, pay the first invoice by "
                 "card or by bank transfer in their own country, and the account starts "
-                "when finance approves the transfer.",
-    audience="its customers",
+                "when finance approves the transfer."),
+    audience=_("its customers"),
     home="saas:accounts",
     theme={
         "--site-brand": "#4338ca", "--site-brand-strong": "#312e81",
@@ -193,16 +202,16 @@ SAAS = DemoSite(
     logo="saas/logo.svg",
     stylesheets=("saas/saas.css",),
     nav=(
-        NavLink(label="Accounts", url_name="saas:accounts"),
-        NavLink(label="New account", url_name="saas:signup"),
-        NavLink(label="Sign-up app (API)", url_name="saas:app"),
-        NavLink(label="Billing", url_name="carepay:invoice_list"),
-        NavLink(label="Statement", url_name="carepay:statement"),
+        NavLink(label=_("Accounts"), url_name="saas:accounts"),
+        NavLink(label=_("New account"), url_name="saas:signup"),
+        NavLink(label=_("Sign-up app (API)"), url_name="saas:app"),
+        NavLink(label=_("Billing"), url_name="carepay:invoice_list"),
+        NavLink(label=_("Statement"), url_name="carepay:statement"),
     ),
     namespaces=("saas",),
     invoice_subjects=("saas.account",),
     members=lambda user: user.is_authenticated and user.saas_accounts.exists(),
-    member_title="Customer",
+    member_title=_("Customer"),
     footer="Riverside Cloud Ltd · 1 Canal Wharf, Leeds LS11 5PS · status.riverside-cloud.example",
     demo_accounts=CUSTOMERS,
 )
@@ -210,11 +219,11 @@ SAAS = DemoSite(
 SCHOOL = DemoSite(
     key="school",
     name="Riverside Music School",
-    tagline="Lessons, workshops and courses",
-    description="A music school selling lessons, workshop seats and courses from one cart, "
+    tagline=_("Lessons, workshops and courses"),
+    description=_("A music school selling lessons, workshop seats and courses from one cart, "
                 "paid in one go through Stripe Checkout (the demo provider here); each "
-                "item is marked paid in its own app and its teacher is told.",
-    audience="its students",
+                "item is marked paid in its own app and its teacher is told."),
+    audience=_("its students"),
     home="school:cart",
     theme={
         "--site-brand": "#9a3412", "--site-brand-strong": "#7c2d12",
@@ -225,20 +234,20 @@ SCHOOL = DemoSite(
     logo="school/logo.svg",
     stylesheets=("school/school.css",),
     nav=(
-        NavLink(label="Cart", url_name="school:cart"),
-        NavLink(label="My bookings", url_name="school:bookings"),
-        NavLink(label="Invoices", url_name="carepay:invoice_list"),
+        NavLink(label=_("Cart"), url_name="school:cart"),
+        NavLink(label=_("My bookings"), url_name="school:bookings"),
+        NavLink(label=_("Invoices"), url_name="carepay:invoice_list"),
     ),
     namespaces=("school",),
     invoice_subjects=("school.lesson", "school.workshopseat", "school.enrollment"),
     members=lambda user: user.is_authenticated and (
         user.username == STUDENT["username"] or user.school_lessons.exists()
         or user.school_seats.exists() or user.school_enrollments.exists()),
-    member_title="Student",
+    member_title=_("Student"),
     footer="Riverside Music School · 3 Organ Lane, Bristol BS1 4DJ",
     demo_accounts=(DemoAccount(username=STUDENT["username"], first_name=STUDENT["first_name"],
                                last_name=STUDENT["last_name"],
-                               role="Music student: fills a cart and pays by Checkout"),),
+                               role=_("Music student: fills a cart and pays by Checkout")),),
 )
 
 #: Every site, in the order a user's site is looked for (the first is the default).
@@ -248,7 +257,7 @@ SITES: tuple[DemoSite, ...] = (CLINIC, SAAS, SCHOOL)
 FRONT_DOOR = DemoSite(
     key="riverside",
     name="Riverside demo",
-    tagline="django-carepay's example project",
+    tagline=_("django-carepay's example project"),
     description="",
     home="home",
     theme={
@@ -258,7 +267,7 @@ FRONT_DOOR = DemoSite(
         "--cp-accent": "#334e68", "--cp-accent-soft": "#e3ecf5",
     },
     logo="riverside/logo.svg",
-    footer="Riverside Group Ltd · three sites, one login",
+    footer=_("Riverside Group Ltd · three sites, one login"),
 )
 
 

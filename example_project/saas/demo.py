@@ -8,6 +8,8 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 from clinic.demo import DemoAccount
 
 from .models import Plan, PlanPrice
@@ -37,11 +39,11 @@ PLANS = [
 
 CUSTOMERS = [
     DemoAccount(username="customer1", first_name="Hannah", last_name="Hollis",
-                role="Riverside Cloud customer (United Kingdom)"),
+                role=_("Riverside Cloud customer (United Kingdom)")),
     DemoAccount(username="customer2", first_name="Bilal", last_name="Qureshi",
-                role="Riverside Cloud customer (Pakistan)"),
+                role=_("Riverside Cloud customer (Pakistan)")),
     DemoAccount(username="customer3", first_name="Lena", last_name="Weber",
-                role="Riverside Cloud customer (Germany)"),
+                role=_("Riverside Cloud customer (Germany)")),
 ]
 
 

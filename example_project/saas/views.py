@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 from django_carepay.models import Invoice, Payment
@@ -62,11 +63,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         subscription = sign_up(owner=request.user, send_email=True, **form.cleaned_data)
         account, invoice = subscription.account, subscription.invoice
         if invoice is None:
-            messages.success(request, f"{account.name} is ready, with {account.credits:,} "
-                                      "credits.")
+            messages.success(request, gettext("%(account)s is ready, with %(credits)s credits.")
+                             % {"account": account.name, "credits": f"{account.credits:,}"})
             return redirect("saas:accounts")
-        messages.info(request, f"{account.name} starts as soon as invoice {invoice.number} "
-                               "is paid. Choose how you would like to pay.")
+        messages.info(request, gettext(
+            "%(account)s starts as soon as invoice %(number)s is paid. Choose how you would "
+            "like to pay.") % {"account": account.name, "number": invoice.number})
         return redirect("carepay:invoice_detail", public_id=invoice.public_id)
     plans = Plan.objects.prefetch_related("prices")
     return render(request, "saas/signup.html", {

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Invoice, InvoiceLine
 
@@ -56,7 +57,7 @@ STATUS_FILTERS: tuple[StatusFilter, ...] = (
     StatusFilter("paid", _("Paid"), Q(status=Invoice.Status.PAID), NEWEST_FIRST),
     StatusFilter("refunded", _("Refunded"),
                  Q(status=Invoice.Status.REFUNDED) | Q(amount_refunded__gt=0), NEWEST_FIRST),
-    StatusFilter("void", _("Void"),
+    StatusFilter("void", pgettext_lazy("invoice status", "Void"),
                  Q(status__in=(Invoice.Status.VOID, Invoice.Status.UNCOLLECTIBLE)),
                  NEWEST_FIRST),
     StatusFilter("all", _("All"), Q(), NEWEST_FIRST),

@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import parse_pattern
+from django.utils.translation import gettext
 
 from .exceptions import CarepayError, InvalidAmount, InvalidCurrency
 
@@ -80,8 +81,10 @@ def validate_currency(currency: str) -> str:
     exponent = ISO_4217_MINOR_UNITS.get(code)
     if exponent is None:
         raise InvalidCurrency(
-            f"{currency!r} is not an ISO 4217 currency code; use a three-letter code "
-            "such as 'GBP', 'EUR' or 'USD'."
+            gettext(
+                "%(currency)r is not an ISO 4217 currency code; use a three-letter code such "
+                "as 'GBP', 'EUR' or 'USD'."
+            ) % {"currency": currency}
         )
     if exponent > STORAGE_PLACES:
         raise InvalidCurrency(
@@ -136,9 +139,11 @@ def parse_amount(text: str) -> Decimal:
     """
     cleaned = unicodedata.normalize("NFKC", text).strip().translate(_DECIMAL_SEPARATORS)
     if cleaned.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
-        raise InvalidAmount(f"{text!r} is not a finite amount.")
+        raise InvalidAmount(gettext("%(text)r is not a finite amount.") % {"text": text})
     if not _TYPED_AMOUNT.fullmatch(cleaned):
-        raise InvalidAmount(f"{text!r} is not a number; write it like 80.00.")
+        raise InvalidAmount(gettext(
+            "%(text)r is not a number; write it like 80.00."
+        ) % {"text": text})
     ascii_digits = "".join(
         str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in cleaned)
     return Decimal(ascii_digits)
@@ -161,16 +166,18 @@ def to_decimal(value: object) -> Decimal:
     elif isinstance(value, str):
         result = parse_amount(value)
     else:
-        raise InvalidAmount(f"{value!r} is not a number.")
+        raise InvalidAmount(gettext("%(value)r is not a number.") % {"value": value})
     if not result.is_finite():
-        raise InvalidAmount(f"{value!r} is not a finite amount.")
+        raise InvalidAmount(gettext("%(value)r is not a finite amount.") % {"value": value})
     return result
 
 
 def check_range(value: Decimal) -> Decimal:
     """Refuse an amount too large to store (the database would refuse it later)."""
     if abs(value) >= MAX_AMOUNT:
-        raise InvalidAmount(f"{value} is too large; amounts must be below {MAX_AMOUNT:,}.")
+        raise InvalidAmount(gettext(
+            "%(value)s is too large; amounts must be below %(max)s."
+        ) % {"value": value, "max": f"{MAX_AMOUNT:,}"})
     return value
 
 
@@ -188,13 +195,16 @@ def quantize(amount: object, currency: str, *, allow_zero: bool = False,
     quantized = value.quantize(step)
     if quantized != value:
         raise InvalidAmount(
-            f"{value} has more decimal places than {currency.upper()} allows "
-            f"({exponent}); use e.g. {quantized}."
+            gettext(
+                "%(value)s has more decimal places than %(currency)s allows (%(places)s); use "
+                "e.g. %(example)s."
+            ) % {"value": value, "currency": currency.upper(), "places": exponent,
+                "example": quantized}
         )
     if not allow_negative and quantized < 0:
-        raise InvalidAmount(f"Amount must be positive, got {value}.")
+        raise InvalidAmount(gettext("Amount must be positive, got %(value)s.") % {"value": value})
     if not allow_zero and quantized == 0:
-        raise InvalidAmount("Amount must be greater than zero.")
+        raise InvalidAmount(gettext("Amount must be greater than zero."))
     return quantized
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .conf import carepay_settings
 
@@ -42,7 +43,9 @@ def human_size(n: int) -> str:
 def check_paid_on(paid_on: date | None) -> None:
     """Refuse a date paid in the future (a payer cannot have paid tomorrow)."""
     if paid_on is not None and paid_on > timezone.localdate():
-        raise InvalidInput(f"The date paid ({paid_on:%d %b %Y}) is in the future.",
+        raise InvalidInput(gettext(
+            "The date paid (%(day)s) is in the future."
+        ) % {"day": f"{paid_on:%d %b %Y}"},
                            field="paid_on", code="future")
 
 
@@ -52,7 +55,9 @@ def check_proof_size(upload: File) -> None:
     size = upload.size or 0
     if size > limit:
         raise InvalidProof(
-            f"The proof of payment is {human_size(size)}; the limit is {human_size(limit)}."
+            gettext(
+                "The proof of payment is %(size)s; the limit is %(limit)s."
+            ) % {"size": human_size(size), "limit": human_size(limit)}
         )
 
 
@@ -61,14 +66,14 @@ def proof_extension(upload: File) -> str:
     check_proof_size(upload)
     size = upload.size or 0
     if size == 0:
-        raise InvalidProof("The proof of payment is empty.")
+        raise InvalidProof(gettext("The proof of payment is empty."))
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
     for magic, extension in SIGNATURES.items():
         if head.startswith(magic):
             return extension
-    raise InvalidProof("The proof of payment must be a PDF, PNG or JPEG file.")
+    raise InvalidProof(gettext("The proof of payment must be a PDF, PNG or JPEG file."))
 
 
 def proof_upload_to(payment: Payment, filename: str) -> str:

@@ -11,6 +11,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .. import services
 from ..backends import all_backends
@@ -220,7 +221,9 @@ class LineForm(ConsoleForm):
                                   max_value=100, max_digits=6, decimal_places=3,
                                   widget=forms.NumberInput(attrs={"step": "any"}))
     service_date = forms.DateField(label=_("Service date"), required=False, widget=DateInput)
-    provider_name = forms.CharField(label=_("Provider"), max_length=200, required=False)
+    provider_name = forms.CharField(
+        label=pgettext_lazy("who provided the service", "Provider"), max_length=200,
+        required=False)
 
     def __init__(self, *args: Any, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

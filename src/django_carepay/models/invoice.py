@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..money import normalize
@@ -82,7 +83,7 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
         OPEN = "open", _("Open")
         OVERDUE = "overdue", _("Overdue")
         PAID = "paid", _("Paid")
-        VOID = "void", _("Void")
+        VOID = "void", pgettext_lazy("invoice status", "Void")
         UNCOLLECTIBLE = "uncollectible", _("Uncollectible")
         REFUNDED = "refunded", _("Refunded")
 

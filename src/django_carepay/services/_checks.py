@@ -10,18 +10,28 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils.translation import get_language, gettext
 from django_fsm import TransitionNotAllowed
 
 from ..backends import BasePaymentBackend, get_backend
 from ..conf import carepay_settings
 from ..exceptions import BackendNotAvailable, InvalidAmount, InvalidInput, InvalidState
-from ..models import Invoice
+from ..models import Invoice, Payment
 from ..money import normalize, quantize
 from ._locks import _lock_invoice, _with_lock_timeout
 
 
 def _describe(invoice: Invoice) -> str:
-    return f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}"
+    if invoice.number:
+        return gettext("Invoice %(number)s") % {"number": invoice.number}
+    return gettext("Draft invoice #%(pk)s") % {"pk": invoice.pk}
+
+
+def _status(obj: Invoice | Payment) -> str:
+    """The status's label inside a sentence: lower-cased in English ("is paid"), kept as it
+    is in languages whose labels may be nouns (German "Entwurf")."""
+    label = str(obj.get_status_display())
+    return label.lower() if (get_language() or "en").startswith("en") else label
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -34,19 +44,24 @@ def _check_length(model: type[models.Model], field: str, value: str) -> None:
     limit = getattr(model_field, "max_length", None)
     if limit and len(value) > limit:
         name = str(getattr(model_field, "verbose_name", field))
-        raise InvalidInput(f"The {name} is {len(value)} characters long; at most {limit} "
-                           "fit.", field=field, code="max_length")
+        raise InvalidInput(gettext(
+            "The %(name)s is %(length)s characters long; at most %(limit)s fit."
+        ) % {"name": name, "length": len(value), "limit": limit}, field=field, code="max_length")
 
 
 def _require_collectible(invoice: Invoice) -> None:
     if invoice.status not in Invoice.COLLECTIBLE:
-        status = invoice.get_status_display().lower()
+        status = _status(invoice)
         raise InvalidState(
-            f"{_describe(invoice)} is {status}; payments can only be taken on open or "
-            "overdue invoices."
+            gettext(
+                "%(invoice)s is %(status)s; payments can only be taken on open or overdue "
+                "invoices."
+            ) % {"invoice": _describe(invoice), "status": status}
         )
     if invoice.amount_due <= 0:
-        raise InvalidState(f"{_describe(invoice)} has nothing left to pay.")
+        raise InvalidState(gettext(
+            "%(invoice)s has nothing left to pay."
+        ) % {"invoice": _describe(invoice)})
 
 
 def _staff_amount(invoice: Invoice, amount: object | None) -> Decimal:
@@ -57,8 +72,11 @@ def _staff_amount(invoice: Invoice, amount: object | None) -> Decimal:
     value = quantize(amount, invoice.currency)
     if value > due:
         raise InvalidAmount(
-            f"{value} {invoice.currency} is more than the {due} {invoice.currency} due on "
-            f"{_describe(invoice)}; enter at most {due}."
+            gettext(
+                "%(value)s %(currency)s is more than the %(due)s %(currency)s due on "
+                "%(invoice)s; enter at most %(due)s."
+            ) % {"value": value, "currency": invoice.currency, "due": due,
+                "invoice": _describe(invoice)}
         )
     return value
 
@@ -67,7 +85,8 @@ def _backend_that(alias: str, capability: str, refusal: str) -> BasePaymentBacke
     """The backend ``alias`` if it has ``capability`` (e.g. ``"online"``), else refuse."""
     backend = get_backend(alias)
     if not getattr(backend, capability):
-        raise BackendNotAvailable(f"Payment method {alias!r} ({backend.label}) {refusal}.")
+        raise BackendNotAvailable(gettext("Payment method %(alias)r (%(label)s) %(refusal)s.") % {
+            "alias": alias, "label": backend.label, "refusal": refusal})
     return backend
 
 
@@ -78,11 +97,14 @@ def _backend_or_none(alias: str) -> BasePaymentBackend | None:
 def _require_available(backend: BasePaymentBackend, invoice: Invoice,
                        country: str | None = None) -> None:
     if not backend.is_available(invoice, country=country):
-        raise BackendNotAvailable(
-            f"Payment method {backend.alias!r} ({backend.label}) is not available for "
-            f"{_describe(invoice)} ({invoice.currency}"
-            + (f", {country or invoice.billing_country}" if backend.countries else "")
-            + ")."
+        facts = {"alias": backend.alias, "label": backend.label,
+                 "invoice": _describe(invoice), "currency": invoice.currency,
+                 "country": country or invoice.billing_country}
+        raise BackendNotAvailable((gettext(
+            "Payment method %(alias)r (%(label)s) is not available for %(invoice)s "
+            "(%(currency)s, %(country)s).") if backend.countries else gettext(
+            "Payment method %(alias)r (%(label)s) is not available for %(invoice)s "
+            "(%(currency)s).")) % facts
         )
 
 
@@ -108,7 +130,9 @@ def _transition(obj: Any, method_name: str, message: str) -> None:
 def _require_editable(invoice: Invoice) -> None:
     """Refuse to change the lines of an invoice that is no longer a draft."""
     if not invoice.is_editable:
-        raise InvalidState(f"{_describe(invoice)} is issued; its lines are frozen.")
+        raise InvalidState(gettext(
+            "%(invoice)s is issued; its lines are frozen."
+        ) % {"invoice": _describe(invoice)})
 
 
 def _required_text(value: str | None, *, field: str, message: str) -> str:

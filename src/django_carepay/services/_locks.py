@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import OperationalError, connection, models
+from django.utils.translation import gettext
 
 from ..exceptions import InvalidState, InvoiceBusy
 from ..models import Invoice, Payment, WebhookEvent
@@ -75,8 +76,10 @@ def _with_lock_timeout(backend: BasePaymentBackend | None, lock: Any, *args: Any
         if getattr(cause, "sqlstate", None) == "55P03" \
                 or getattr(cause, "pgcode", None) == "55P03":  # lock_not_available
             raise InvoiceBusy(
-                "Another request is working on this invoice (it is waiting for the "
-                "payment provider); try again in a minute."
+                gettext(
+                    "Another request is working on this invoice (it is waiting for the "
+                    "payment provider); try again in a minute."
+                )
             ) from None
         raise
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import signals
 from ..conf import carepay_settings
@@ -23,6 +24,7 @@ from ._checks import (
     _lock_for_new_payment,
     _money,
     _required_text,
+    _status,
 )
 from ._ledger import _apply_charge, _save_charge, _settle_if_paid
 from ._locks import _copy_state, _lock_payment
@@ -45,9 +47,12 @@ def submit_transfer(invoice: Invoice, *, backend: str, amount: object | None = N
     click or a re-posted form reports one payment, stores one proof and tells staff
     once. Under the invoice's lock, so simultaneous submissions make one payment too.
     """
-    be = _backend_that(backend, "requires_approval", "does not take submitted payments")
+    be = _backend_that(backend, "requires_approval",
+                       gettext("does not take submitted payments"))
     reference = _required_text(reference, field="reference",
-                               message="Enter the reference you quoted with your payment.")
+                               message=gettext(
+                                   "Enter the reference you quoted with your payment."
+                               ))
     _check_length(Payment, "reference", reference)
     check_paid_on(paid_on)
     extension = proof_extension(proof) if proof is not None else ""
@@ -86,14 +91,18 @@ def _require_undecided(payment: Payment) -> None:
     if payment.status == Payment.Status.AWAITING_APPROVAL:
         return
     if payment.decided_at:
-        verb = "approved" if payment.status in Payment.RECEIVED else "rejected"
-        who = payment.decided_by or "a deleted user"
+        facts = {"who": payment.decided_by or gettext("a deleted user"),
+                 "when": f"{timezone.localtime(payment.decided_at):%Y-%m-%d %H:%M}"}
+        if payment.status in Payment.RECEIVED:
+            raise AlreadyDecided(
+                gettext("This payment was already approved by %(who)s at %(when)s.") % facts)
         raise AlreadyDecided(
-            f"This payment was already {verb} by {who} at "
-            f"{timezone.localtime(payment.decided_at):%Y-%m-%d %H:%M}."
+            gettext("This payment was already rejected by %(who)s at %(when)s.") % facts
         )
     raise InvalidState(
-        f"This payment is {payment.get_status_display().lower()}, not awaiting approval."
+        gettext(
+            "This payment is %(status)s, not awaiting approval."
+        ) % {"status": _status(payment)}
     )
 
 
@@ -118,26 +127,37 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
                 )
             if locked.recorded_by_id is not None and locked.recorded_by_id == by.pk:
                 raise PermissionRefused(
-                    "You submitted or recorded this payment; another member of staff must "
-                    "approve it (CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on)."
+                    gettext(
+                        "You submitted or recorded this payment; another member of staff must "
+                        "approve it (CAREPAY['REQUIRE_DISTINCT_APPROVER'] is on)."
+                    )
                 )
         received = locked.amount if amount is None else quantize(amount, locked.currency)
         excess = invoice.overpayment_if_received(received)
         if excess > 0 and not allow_overpayment:
             left = invoice.total - invoice.net_paid
-            if left <= 0:
-                what = (f"{_describe(invoice)} is already "
-                        f"{'paid' if invoice.status == Invoice.Status.PAID else 'settled'}"
-                        f"; approving this transfer of {_money(received, locked.currency)}")
+            amounts = {"invoice": _describe(invoice),
+                       "received": _money(received, locked.currency),
+                       "left": _money(left, locked.currency),
+                       "excess": _money(excess, locked.currency)}
+            if left <= 0 and invoice.status == Invoice.Status.PAID:
+                situation = gettext(
+                    "%(invoice)s is already paid; approving this transfer of %(received)s "
+                    "would overpay it by %(excess)s.") % amounts
+            elif left <= 0:
+                situation = gettext(
+                    "%(invoice)s is already settled; approving this transfer of "
+                    "%(received)s would overpay it by %(excess)s.") % amounts
             else:
-                what = (f"{_describe(invoice)} has {_money(left, locked.currency)} left "
-                        f"to pay; approving {_money(received, locked.currency)}")
+                situation = gettext(
+                    "%(invoice)s has %(left)s left to pay; approving %(received)s would "
+                    "overpay it by %(excess)s.") % amounts
             raise WouldOverpay(
-                f"{what} would overpay it by {_money(excess, locked.currency)}.",
-                excess=excess, override="allow_overpayment",
-                advice="Reject it if the money did not arrive, or approve it with "
-                       "allow_overpayment=True to record the overpayment (the invoice is "
-                       "then listed as needing a refund).")
+                situation, excess=excess, override="allow_overpayment",
+                advice=gettext(
+                    "Reject it if the money did not arrive, or approve it with "
+                    "allow_overpayment=True to record the overpayment (the invoice is "
+                    "then listed as needing a refund)."))
         now = timezone.now()
         locked.decided_by = by
         locked.decided_at = now
@@ -159,7 +179,9 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
 def reject_payment(payment: Payment, *, by: Any, notes: str) -> Payment:
     """Reject a submitted payment; the invoice stays payable and the payer may retry."""
     reason = _required_text(notes, field="notes",
-                            message="Give a reason for the rejection; the payer is told it.")
+                            message=gettext(
+                                "Give a reason for the rejection; the payer is told it."
+                            ))
     with transaction.atomic():
         locked, invoice = _lock_payment(payment)
         _require_undecided(locked)

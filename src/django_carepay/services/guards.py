@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from ..exceptions import CarepayError, ChangedMeanwhile
 from ..models import Invoice
@@ -48,9 +49,11 @@ def act_if_unchanged(invoice: Invoice, version: str, action: Callable[[], T], *,
                                     _lock_invoice, invoice)
         if not version or invoice_version(locked) != version:
             raise ChangedMeanwhile(
-                f"{_describe(locked)} changed after this page was shown (or the form was "
-                "sent twice), so nothing was done. Check it below and try again if it "
-                "is still needed.")
+                gettext(
+                    "%(invoice)s changed after this page was shown (or the form was sent "
+                    "twice), so nothing was done. Check it below and try again if it is still "
+                    "needed."
+                ) % {"invoice": _describe(locked)})
         try:
             result = action()
         except CarepayError as exc:

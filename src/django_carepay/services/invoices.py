@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from .. import signals
 from ..adapter import get_adapter
@@ -19,7 +20,7 @@ from ..exceptions import InvalidAmount, InvalidInput, InvalidState
 from ..models import AuditEntry, Invoice, InvoiceLine, InvoiceSequence, Payment
 from ..money import normalize, validate_currency
 from ._audit import audit
-from ._checks import _check_length, _describe, _transition
+from ._checks import _check_length, _describe, _status, _transition
 from ._locks import _copy_state, _lock_invoice
 from ._notify import _email_invoice_after_commit, _send
 from ._senders import remember_lines
@@ -35,8 +36,10 @@ def _check_billing(billing: Mapping[str, str]) -> None:
     country = (billing.get("country") or "").strip()
     if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
         raise InvalidInput(
-            f"Billing country {country!r} is not an ISO 3166 code; use two letters, "
-            "e.g. 'GB'.", field="billing_country",
+            gettext(
+                "Billing country %(country)r is not an ISO 3166 code; use two letters, e.g. "
+                "'GB'."
+            ) % {"country": country}, field="billing_country",
         )
     for name in ("name", "email", "tax_id"):
         _check_length(Invoice, f"billing_{name}", (billing.get(name) or "").strip())
@@ -94,17 +97,22 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
         locked = _lock_invoice(invoice)
         if locked.status != Invoice.Status.DRAFT:
             raise InvalidState(
-                f"{_describe(locked)} is {locked.get_status_display().lower()}; only drafts "
-                "can be issued."
+                gettext(
+                    "%(invoice)s is %(status)s; only drafts can be issued."
+                ) % {"invoice": _describe(locked), "status": _status(locked)}
             )
         lines = list(locked.lines.all())
         if not lines:
-            raise InvalidState(f"{_describe(locked)} has no lines; add one before issuing.")
+            raise InvalidState(gettext(
+                "%(invoice)s has no lines; add one before issuing."
+            ) % {"invoice": _describe(locked)})
         _recompute_totals(locked, lines)
         remember_lines(locked, lines)
         if locked.total <= 0:
             raise InvalidAmount(
-                f"{_describe(locked)} totals {locked.total}; an invoice must be for more than 0."
+                gettext(
+                    "%(invoice)s totals %(total)s; an invoice must be for more than 0."
+                ) % {"invoice": _describe(locked), "total": locked.total}
             )
         for field, value in adapter.billing_details(locked).items():
             if not getattr(locked, field, None) and value:
@@ -144,15 +152,20 @@ def email_invoice(invoice: Invoice, *, by: Any = None) -> str:
     locked = Invoice.objects.select_related("customer").get(pk=invoice.pk)
     if locked.status in (Invoice.Status.DRAFT, Invoice.Status.VOID,
                          Invoice.Status.UNCOLLECTIBLE):
-        raise InvalidState(f"{_describe(locked)} is {locked.get_status_display().lower()}; "
-                           "only issued invoices that are not void or written off are sent.")
+        raise InvalidState(gettext(
+            "%(invoice)s is %(status)s; only issued invoices that are not void or written off "
+            "are sent."
+        ) % {"invoice": _describe(locked), "status": _status(locked)})
     if not email_enabled("invoice_issued"):
-        raise InvalidState("Invoice e-mails are switched off "
-                           "(CAREPAY['EMAILS']['invoice_issued']).")
+        raise InvalidState(gettext(
+            "Invoice e-mails are switched off (CAREPAY['EMAILS']['invoice_issued'])."
+        ))
     recipient = payer_email(locked)
     if not recipient:
-        raise InvalidInput(f"{_describe(locked)} has no e-mail address for its payer; add "
-                           "the customer's e-mail address first.", field="billing_email",
+        raise InvalidInput(gettext(
+            "%(invoice)s has no e-mail address for its payer; add the customer's e-mail "
+            "address first."
+        ) % {"invoice": _describe(locked)}, field="billing_email",
                            code="required")
     logger.info("Invoice %s e-mailed to its payer by %s", locked.number, by)
     _email_invoice_after_commit(locked)
@@ -165,20 +178,28 @@ def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoi
         locked = _lock_invoice(invoice)
         if locked.net_paid > 0:
             raise InvalidState(
-                f"{_describe(locked)} has received "
-                f"{normalize(locked.net_paid, locked.currency)} {locked.currency} "
-                "that was not refunded; refund the payments first, or write the invoice off."
+                gettext(
+                    "%(invoice)s has received %(amount)s %(currency)s that was not refunded; "
+                    "refund the payments first, or write the invoice off."
+                ) % {"invoice": _describe(locked),
+                    "amount": normalize(locked.net_paid, locked.currency),
+                    "currency": locked.currency}
             )
         in_flight = list(locked.payments.filter(status__in=Payment.IN_FLIGHT))
         waiting = [p for p in in_flight if p.status != Payment.Status.PENDING]
         if waiting:
             raise InvalidState(
-                f"{_describe(locked)} has {len(waiting)} payment(s) processing or awaiting "
-                "approval; decide them before voiding."
+                ngettext(
+                    "%(invoice)s has %(count)d payment(s) processing or awaiting approval; "
+                    "decide them before voiding.",
+                    "%(invoice)s has %(count)d payment(s) processing or awaiting approval; "
+                    "decide them before voiding.", len(waiting),
+                ) % {"invoice": _describe(locked), "count": len(waiting)}
             )
         before = locked.status
-        _transition(locked, "_void", f"{_describe(locked)} is "
-                    f"{locked.get_status_display().lower()} and cannot be voided.")
+        _transition(locked, "_void", gettext(
+            "%(invoice)s is %(status)s and cannot be voided.",
+        ) % {"invoice": _describe(locked), "status": _status(locked)})
         locked.closed_at = timezone.now()
         locked.close_reason = reason
         locked.save()
@@ -196,9 +217,9 @@ def write_off_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> 
     with transaction.atomic():
         locked = _lock_invoice(invoice)
         before, written_off = locked.status, locked.amount_due
-        _transition(locked, "_write_off", f"{_describe(locked)} is "
-                    f"{locked.get_status_display().lower()}; only open or overdue invoices "
-                    "can be written off.")
+        _transition(locked, "_write_off", gettext(
+            "%(invoice)s is %(status)s; only open or overdue invoices can be written off.",
+        ) % {"invoice": _describe(locked), "status": _status(locked)})
         locked.closed_at = timezone.now()
         locked.close_reason = reason
         locked.save()

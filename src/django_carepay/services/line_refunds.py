@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from ..exceptions import InvalidState, ProviderError
 from ..models import Invoice, InvoiceLine, Payment, Transaction
@@ -70,8 +71,12 @@ def _payment_holding(invoice: Invoice, amount: Any, payment: Payment | None) -> 
     shown = _money(amount, invoice.currency)
     if payment is not None:
         raise InvalidState(
-            f"Payment {payment.public_id} of {_describe(invoice)} does not hold {shown} "
-            "that can still be refunded; choose another payment.")
+            gettext(
+                "Payment %(payment)s of %(invoice)s does not hold %(amount)s that can still "
+                "be refunded; choose another payment."
+            ) % {"payment": payment.public_id, "invoice": _describe(invoice), "amount": shown})
     raise InvalidState(
-        f"No payment of {_describe(invoice)} holds {shown} that can still be refunded; "
-        "refund its payments one by one instead.")
+        gettext(
+            "No payment of %(invoice)s holds %(amount)s that can still be refunded; refund "
+            "its payments one by one instead."
+        ) % {"invoice": _describe(invoice), "amount": shown})

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from ..exceptions import InvalidAmount, InvalidInput, InvalidState
 from ..models import Invoice, InvoiceLine
@@ -28,20 +29,26 @@ def _line_values(invoice: Invoice, *, description: str, quantity: object = 1,
                  provider_name: str = "", metadata: Mapping[str, Any] | None = None,
                  subject: models.Model | None = None, position: int = 0) -> InvoiceLine:
     description = _required_text(description, field="description",
-                                 message="A line needs a description, e.g. 'GP consultation'.")
+                                 message=gettext(
+                                     "A line needs a description, e.g. 'GP consultation'."
+                                 ))
     _check_length(InvoiceLine, "description", description)
     _check_length(InvoiceLine, "provider_name", provider_name or "")
     qty = to_decimal(quantity)
     if not Decimal(0) < qty < MAX_QUANTITY or qty != qty.quantize(Decimal("0.001")):
-        raise InvalidAmount(f"Quantity {quantity} must be greater than 0 and below "
-                            f"{MAX_QUANTITY:,}, with at most 3 decimals.", field="quantity")
+        raise InvalidAmount(gettext(
+            "Quantity %(quantity)s must be greater than 0 and below %(max)s, with at most 3 "
+            "decimals."
+        ) % {"quantity": quantity, "max": f"{MAX_QUANTITY:,}"}, field="quantity")
     try:
         price = quantize(unit_price, invoice.currency, allow_zero=True)
     except InvalidAmount as exc:  # the same refusal, about this field
         raise InvalidAmount(str(exc), field="unit_price", code=exc.code) from exc
     rate = to_decimal(tax_rate)
     if not Decimal(0) <= rate <= Decimal(100) or rate != rate.quantize(Decimal("0.001")):
-        raise InvalidAmount(f"Tax rate {tax_rate} must be a percentage between 0 and 100.",
+        raise InvalidAmount(gettext(
+            "Tax rate %(rate)s must be a percentage between 0 and 100."
+        ) % {"rate": tax_rate},
                             field="tax_rate")
     line_total = check_range(round_to_currency(qty * price, invoice.currency))
     line = InvoiceLine(
@@ -118,7 +125,7 @@ def update_line(line: InvoiceLine, **changes: Any) -> InvoiceLine:
         lines = list(locked.lines.all())
         current = next((x for x in lines if x.pk == line.pk), None)
         if current is None:
-            raise InvalidState("That line no longer exists.")
+            raise InvalidState(gettext("That line no longer exists."))
         values = {f: getattr(current, f) for f in allowed}
         values.update(changes)
         fresh = _line_values(locked, position=current.position, **values)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, ngettext
 
 from ..backends import BasePaymentBackend, UpdateKind, get_backend
 from ..exceptions import CarepayError, InvalidState, ProviderError, WouldOverpay
@@ -28,6 +29,7 @@ from ._checks import (
     _describe,
     _lock_for_new_payment,
     _money,
+    _status,
 )
 from ._ledger import _apply_charge, _save_charge, _settle_if_paid
 from ._locks import _copy_state, _lock_payment, _with_lock_timeout
@@ -52,7 +54,7 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
     ``allow_pending_transfers=True`` to record the money anyway (logged as a warning;
     approving the transfer afterwards then needs ``allow_overpayment=True``).
     """
-    be = _backend_that(backend, "staff_entry", "is not one staff record by hand")
+    be = _backend_that(backend, "staff_entry", gettext("is not one staff record by hand"))
     check_paid_on(paid_on)
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount, awaiting_total=True)
@@ -64,19 +66,27 @@ def record_payment(invoice: Invoice, *, backend: str, amount: object | None = No
             waiting = list(locked.payments.filter(status=Payment.Status.AWAITING_APPROVAL)
                            .order_by("created_at", "pk"))
             listed = "; ".join(
-                f"a transfer of {_money(p.amount, p.currency)}"
-                + (f" (reference {p.reference})" if p.reference else "") for p in waiting)
-            text = (f"{_describe(locked)} has {listed} awaiting approval; recording "
-                    f"{_money(value, locked.currency)} as well would overpay it by "
-                    f"{_money(excess, locked.currency)} once "
-                    + ("the transfer is" if len(waiting) == 1 else "they are")
-                    + " approved.")
+                (gettext("a transfer of %(amount)s (reference %(reference)s)") if p.reference
+                 else gettext("a transfer of %(amount)s"))
+                % {"amount": _money(p.amount, p.currency), "reference": p.reference}
+                for p in waiting)
+            text = ngettext(
+                "%(invoice)s has %(listed)s awaiting approval; recording %(value)s as well "
+                "would overpay it by %(excess)s once the transfer is approved.",
+                "%(invoice)s has %(listed)s awaiting approval; recording %(value)s as well "
+                "would overpay it by %(excess)s once they are approved.",
+                len(waiting),
+            ) % {"invoice": _describe(locked), "listed": listed,
+                 "value": _money(value, locked.currency),
+                 "excess": _money(excess, locked.currency)}
             if not allow_pending_transfers:
                 raise WouldOverpay(
                     text, excess=excess, override="allow_pending_transfers",
-                    advice="Approve or reject the "
-                    + ("transfer" if len(waiting) == 1 else "transfers")
-                    + " first, or record the payment with allow_pending_transfers=True.")
+                    advice=ngettext(
+                        "Approve or reject the transfer first, or record the payment with "
+                        "allow_pending_transfers=True.",
+                        "Approve or reject the transfers first, or record the payment with "
+                        "allow_pending_transfers=True.", len(waiting)))
             logger.warning("%s Recorded anyway (allow_pending_transfers).", text,
                            extra=log_extra(invoice=locked))
         payment = Payment(
@@ -117,7 +127,7 @@ def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
     was cancelled, a new payment starts. Otherwise ``action`` is the backend's next
     step for the browser.
     """
-    be = _backend_that(backend, "online", "is not an online payment method")
+    be = _backend_that(backend, "online", gettext("is not an online payment method"))
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount)
         attempts = list(locked.payments.filter(backend=be.alias))
@@ -229,8 +239,10 @@ def _close_at_provider(backend: BasePaymentBackend, payment: Payment) -> bool:
         if payment.status in Payment.RECEIVED:
             return False
         raise ProviderError(
-            f"An earlier payment of this invoice is still being processed by "
-            f"{backend.label}; wait for its result before paying again.",
+            gettext(
+                "An earlier payment of this invoice is still being processed by %(provider)s; "
+                "wait for its result before paying again."
+            ) % {"provider": backend.label},
             backend=backend.alias,
         ) from None
     payment.metadata = {**(payment.metadata or {}), CLOSED_AT_PROVIDER: True}
@@ -245,8 +257,10 @@ def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
                                               _lock_payment, payment)
         if locked.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
             raise InvalidState(
-                f"This payment is {locked.get_status_display().lower()}; only pending or "
-                "processing payments can be cancelled."
+                gettext(
+                    "This payment is %(status)s; only pending or processing payments can be "
+                    "cancelled."
+                ) % {"status": _status(locked)}
             )
         before = locked.status
         get_backend(locked.backend).cancel(locked)

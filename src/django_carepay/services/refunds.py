@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .. import signals
 from ..backends import BasePaymentBackend, get_backend
@@ -15,7 +16,7 @@ from ..logs import log_extra
 from ..models import AuditEntry, InvoiceLine, Payment, Transaction
 from ..money import quantize, round_to_currency
 from ._audit import audit
-from ._checks import _backend_or_none
+from ._checks import _backend_or_none, _status
 from ._ledger import _already_in_ledger, _apply_refund, _save_refund
 from ._locks import _copy_state, _lock_payment, _with_lock_timeout
 from ._notify import _email_refund_after_commit, _send
@@ -75,20 +76,27 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
         refundable = locked.refundable_amount
         if refundable <= 0:
             raise InvalidState(
-                f"This payment is {locked.get_status_display().lower()}; there is nothing "
-                "to refund."
+                gettext(
+                    "This payment is %(status)s; there is nothing to refund."
+                ) % {"status": _status(locked)}
             )
         if not be.supports_refunds:
-            raise BackendNotAvailable(f"Payment method {be.alias!r} cannot refund.")
+            raise BackendNotAvailable(gettext(
+                "Payment method %(alias)r cannot refund."
+            ) % {"alias": be.alias})
         value = refundable if amount is None else quantize(amount, locked.currency)
         if value > refundable:
             raise InvalidAmount(
-                f"{value} {locked.currency} is more than the {refundable} {locked.currency} "
-                "that can still be refunded on this payment."
+                gettext(
+                    "%(value)s %(currency)s is more than the %(refundable)s %(currency)s that "
+                    "can still be refunded on this payment."
+                ) % {"value": value, "currency": locked.currency, "refundable": refundable}
             )
         if value < refundable and not be.supports_partial_refunds:
             raise InvalidAmount(
-                f"Payment method {be.alias!r} can only refund the full {refundable}."
+                gettext(
+                    "Payment method %(alias)r can only refund the full %(refundable)s."
+                ) % {"alias": be.alias, "refundable": refundable}
             )
         # One key per refund request: the requests this service has recorded the
         # answer of, the refunds reversed since, and the amount. Not the refund rows:
@@ -109,7 +117,9 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
         result = be.refund(locked, value, idempotency_key=key)
         if result.status == "failed":
             raise ProviderError(
-                f"The refund was refused: {result.failure_message or 'no reason given'}.",
+                gettext(
+                    "The refund was refused: %(reason)s."
+                ) % {"reason": result.failure_message or gettext("no reason given")},
                 backend=be.alias, refused=True,
             )
         discrepancy = _check_refund_answer(be, locked, value, result, refundable)
@@ -122,9 +132,12 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
             ).first()
             if recorded is None:
                 raise ProviderError(
-                    f"{be.alias} answered with refund {result.provider_reference}, which is "
-                    "already recorded for another payment; nothing was refunded again. "
-                    "Check the payment with the provider.", backend=be.alias,
+                    gettext(
+                        "%(provider)s answered with refund %(reference)s, which is already "
+                        "recorded for another payment; nothing was refunded again. Check the "
+                        "payment with the provider."
+                    ) % {"provider": be.alias, "reference": result.provider_reference},
+                    backend=be.alias,
                 )
             # The provider replayed this request's refund, which its webhook recorded
             # after our first answer was lost: it happened once and is recorded once.

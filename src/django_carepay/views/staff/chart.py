@@ -85,7 +85,7 @@ def nice_step(maximum: Decimal, ticks: int = 4) -> Decimal:
 
 
 def _day(day: date) -> str:
-    return formats.date_format(day, "j M")
+    return formats.date_format(day, _("j M"))
 
 
 def daily_chart(series: DailyReceived) -> Chart:
@@ -111,7 +111,7 @@ def daily_chart(series: DailyReceived) -> Chart:
             width=round(bar_w, 2), height=round(height, 2), day=day, amount=amount, count=count,
             label=ngettext("%(day)s: %(amount)s (%(count)s payment)",
                            "%(day)s: %(amount)s (%(count)s payments)", count) % {
-                "day": formats.date_format(day, "j M Y"),
+                "day": formats.date_format(day, _("j M Y")),
                 "amount": display_money(amount, currency), "count": count},
         ))
     y_ticks = [Tick(round(TOP + plot_h - plot_h * n / steps, 2),
@@ -128,9 +128,9 @@ def daily_chart(series: DailyReceived) -> Chart:
         description = _("%(total)s received from %(first)s to %(last)s; the busiest day was "
                         "%(day)s with %(amount)s.") % {
             "total": display_money(series.total, currency),
-            "first": formats.date_format(days[0][0], "j M Y"),
-            "last": formats.date_format(days[-1][0], "j M Y"),
-            "day": formats.date_format(best[0], "j M Y"),
+            "first": formats.date_format(days[0][0], _("j M Y")),
+            "last": formats.date_format(days[-1][0], _("j M Y")),
+            "day": formats.date_format(best[0], _("j M Y")),
             "amount": display_money(best[1], currency)}
     return Chart(currency=currency, title=title, description=description, width=WIDTH,
                  height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP,

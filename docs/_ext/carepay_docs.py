@@ -15,6 +15,12 @@ Markdown pages):
     Every template carepay ships: what it extends and the blocks it defines.
 ``carepay-commands``
     Every management command carepay ships, with its ``--help`` as argparse prints it.
+``carepay-api-operations``
+    Every operation of the JSON API's OpenAPI document: its method and path, what it
+    does, its parameters, its request body's fields and its responses. The document is
+    generated when the build starts (:func:`write_openapi_document`) by carepay's own
+    schema view, in-process and without the network, into ``OPENAPI_PATH`` (under
+    ``docs/_build/``, which git ignores), and the page offers it for download.
 """
 
 from __future__ import annotations
@@ -160,7 +166,179 @@ class CommandsDirective(_RstDirective):
         return out
 
 
+#: Where the OpenAPI document is written when the build starts (git ignores _build/).
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "_build" / "openapi" / "carepay-api.yaml"
+
+#: The prefix the API is mounted at, as in the example project and the test suite.
+API_PREFIX = "api/billing/"
+
+
+def write_openapi_document(app: Sphinx | None = None) -> Path:
+    """Render carepay's OpenAPI document (YAML) with its schema view, as
+    ``GET <API_PREFIX>schema/?format=yaml`` serves it, and write it to ``OPENAPI_PATH``.
+
+    A drf-spectacular warning or error fails the build: the document must be as clean as
+    ``manage.py spectacular --fail-on-warn`` requires."""
+    import sys
+    import types
+
+    from django.test import RequestFactory
+    from django.test.utils import override_settings
+    from django.urls import clear_url_caches, include, path
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    from django_carepay.api.schema import CarepaySchemaView
+
+    urls = types.ModuleType("carepay_docs_api_urls")
+    urls.urlpatterns = [path(API_PREFIX, include("django_carepay.api.urls"))]  # type: ignore[attr-defined]
+    sys.modules[urls.__name__] = urls
+    GENERATOR_STATS.reset()
+    with override_settings(ROOT_URLCONF=urls.__name__):
+        clear_url_caches()
+        try:
+            request = RequestFactory().get(f"/{API_PREFIX}schema/", {"format": "yaml"})
+            response = CarepaySchemaView.as_view()(request)
+            response.render()
+        finally:
+            clear_url_caches()
+    if response.status_code != 200:
+        raise RuntimeError(f"The schema view answered {response.status_code}.")
+    if GENERATOR_STATS:
+        raise RuntimeError(f"drf-spectacular warned while generating the API document: "
+                           f"{GENERATOR_STATS}")
+    OPENAPI_PATH.parent.mkdir(parents=True, exist_ok=True)
+    OPENAPI_PATH.write_bytes(response.content)
+    return OPENAPI_PATH
+
+
+def _deref(document: dict[str, Any], node: Any) -> Any:
+    """``node`` with a top-level ``$ref`` (``#/components/...``) followed."""
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _ref_name(node: Any) -> str:
+    if isinstance(node, dict) and "$ref" in node:
+        return node["$ref"].rsplit("/", 1)[-1]
+    if isinstance(node, dict) and node.get("type") == "array":
+        inner = _ref_name(node.get("items"))
+        return f"list of {inner}" if inner else "array"
+    return node.get("type", "") if isinstance(node, dict) else ""
+
+
+def _type_of(document: dict[str, Any], prop: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        target = _deref(document, prop)
+        if "enum" in target:
+            return "one of " + ", ".join(f"``{v}``" for v in target["enum"] if v is not None)
+        return f"``{_ref_name(prop)}``"
+    if "allOf" in prop and len(prop["allOf"]) == 1:
+        return _type_of(document, prop["allOf"][0])
+    if "oneOf" in prop:
+        return " or ".join(_type_of(document, p) for p in prop["oneOf"])
+    kind = prop.get("type", "object")
+    if kind == "array":
+        kind = "array of " + _type_of(document, prop.get("items", {}))
+    elif prop.get("format"):
+        kind = f"{kind} ({prop['format']})"
+    if "enum" in prop:
+        kind = "one of " + ", ".join(f"``{v}``" for v in prop["enum"] if v is not None)
+    if prop.get("nullable"):
+        kind += ", nullable"
+    return kind
+
+
+def _text(text: str | None) -> str:
+    return _one_line(text).replace("|", "\\|")
+
+
+class ApiOperationsDirective(_RstDirective):
+    METHODS = ("get", "post", "put", "patch", "delete")
+
+    def lines(self) -> list[str]:
+        import yaml
+
+        document = yaml.safe_load(OPENAPI_PATH.read_text())
+        self.env.note_dependency(str(OPENAPI_PATH))
+        out = [".. list-table:: Every operation",
+               "   :header-rows: 1", "   :widths: 10 45 45", "",
+               "   * - Method", "     - Path", "     - Operation"]
+        operations = [(path, method, op) for path, item in document["paths"].items()
+                      for method, op in item.items() if method in self.METHODS]
+        for path, method, op in operations:
+            out += [f"   * - {method.upper()}", f"     - ``{path}``",
+                    f"     - :ref:`{op['operationId']} <api-op-{op['operationId']}>`"]
+        out.append("")
+        for path, method, op in operations:
+            out += self._operation(document, path, method, op)
+        return out
+
+    def _operation(self, document: dict[str, Any], path: str, method: str,
+                   op: dict[str, Any]) -> list[str]:
+        title = f"{method.upper()} {path}"
+        out = [f".. _api-op-{op['operationId']}:", "", f".. rubric:: {title}", ""]
+        about = op.get("summary") or op.get("description") or ""
+        if about:
+            out += [_one_line(about), ""]
+        out += [f"Operation id ``{op['operationId']}``; tags: "
+                + ", ".join(op.get("tags", [])) + ".", ""]
+        params = op.get("parameters", [])
+        if params:
+            out += [".. list-table:: Parameters", "   :header-rows: 1",
+                    "   :widths: 20 10 25 45", "",
+                    "   * - Name", "     - In", "     - Type", "     - Meaning"]
+            for param in params:
+                param = _deref(document, param)
+                required = " (required)" if param.get("required") else ""
+                out += [f"   * - ``{param['name']}``{required}", f"     - {param['in']}",
+                        f"     - {_type_of(document, param.get('schema', {}))}",
+                        f"     - {_text(param.get('description'))}"]
+            out.append("")
+        body = op.get("requestBody")
+        if body:
+            content = body.get("content", {})
+            schema_ref = next(iter(content.values()), {}).get("schema", {})
+            schema = _deref(document, schema_ref)
+            required = set(schema.get("required", []))
+            out += [f"Request body (``{_ref_name(schema_ref)}``; "
+                    + ", ".join(f"``{kind}``" for kind in content) + "):", ""]
+            props = schema.get("properties", {})
+            if props:
+                out += [".. list-table::", "   :header-rows: 1", "   :widths: 22 28 50", "",
+                        "   * - Field", "     - Type", "     - Meaning"]
+                for name, prop in props.items():
+                    flag = " (required)" if name in required else ""
+                    meaning = _text(prop.get("description"))
+                    if "default" in prop:
+                        meaning += f" Default ``{prop['default']!r}``."
+                    out += [f"   * - ``{name}``{flag}",
+                            f"     - {_type_of(document, prop)}",
+                            f"     - {meaning.strip()}"]
+                out.append("")
+        out += [".. list-table:: Responses", "   :header-rows: 1", "   :widths: 10 30 60", "",
+                "   * - Code", "     - Body", "     - When"]
+        for code, response in op.get("responses", {}).items():
+            response = _deref(document, response)
+            content = response.get("content", {})
+            body_name = _ref_name(next(iter(content.values()), {}).get("schema", {})) \
+                if content else ""
+            out += [f"   * - {code}", f"     - ``{body_name}``" if body_name else "     - (none)",
+                    f"     - {_text(response.get('description')) or '(success)'}"]
+        out.append("")
+        return out
+
+
+def _generate_openapi(app: Sphinx) -> None:
+    write_openapi_document(app)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("builder-inited", _generate_openapi)
+    app.add_directive("carepay-api-operations", ApiOperationsDirective)
     app.add_directive("carepay-settings", SettingsDirective)
     app.add_directive("carepay-signals", SignalsDirective)
     app.add_directive("carepay-checks", ChecksDirective)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import OperationalError, connection, models
 
 from ..exceptions import InvalidState, InvoiceBusy
-from ..models import Invoice, Payment, WebhookEvent
+from ..models import Invoice, Payment
 
 if TYPE_CHECKING:
     from ..backends import BasePaymentBackend
@@ -91,17 +91,9 @@ def _copy_state(target: models.Model | None, source: models.Model) -> None:
         target._update_initial_state()
 
 
-def _lock_matching_payment(match: models.Q, *, backend: str, ordering: tuple[Any, ...],
-                           event: tuple[str, str] | None = None) -> Payment | None:
+def _lock_matching_payment(match: models.Q, *, backend: str, ordering: tuple[Any, ...]
+                           ) -> Payment | None:
     """Lock and read the first payment of ``backend`` matching ``match`` in
-    ``ordering``, with its invoice (one query, invoice first); ``None`` if none does.
-
-    With ``event`` = ``(backend, event_id)`` the same query sets ``event_status`` on the
-    payment: the status of that stored webhook event, or ``None``.
-    """
+    ``ordering``, with its invoice (one query, invoice first); ``None`` if none does."""
     qs = Payment.objects.select_related("invoice").filter(match, backend=backend)
-    if event is not None:
-        qs = qs.annotate(event_status=models.Subquery(
-            WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
-            .order_by().values("status")[:1]))
     return _locking(qs).order_by(*ordering).first()

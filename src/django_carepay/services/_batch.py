@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import signals, sql
+from django.db.models.constants import OnConflict
 from django_fsm import ConcurrentTransition
 
 
@@ -112,3 +113,33 @@ def _update_sql(obj: models.Model, fields: list[str]) -> tuple[str, list[Any]]:
     query.add_update_fields(values)
     query_sql, query_params = query.get_compiler(connection.alias).as_sql()
     return query_sql, list(query_params)
+
+
+def insert_unless_stored(obj: models.Model) -> bool:
+    """Insert ``obj`` unless a row with the same unique key is stored; whether it was
+    inserted. On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (outside
+    a transaction, a statement of its own that commits by itself; a concurrent insert
+    of the same key is waited for); elsewhere a savepoint and ``save()``."""
+    if one_statement(type(obj)):
+        meta = obj._meta
+        fields = [f for f in meta.local_concrete_fields
+                  if not f.generated and not (f is meta.auto_field and obj.pk is None)]
+        query = sql.InsertQuery(type(obj), on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, [obj])
+        compiler = query.get_compiler(connection.alias)
+        compiler.returning_fields = [meta.pk]
+        [(query_sql, query_params)] = compiler.as_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(query_sql, query_params)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        obj.pk = row[0]
+        obj._state.adding, obj._state.db = False, connection.alias
+        return True
+    try:
+        with transaction.atomic():
+            obj.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True

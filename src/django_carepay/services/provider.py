@@ -13,7 +13,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from django.db import models, transaction
 
@@ -33,7 +32,7 @@ from ._ledger import (
     _save_refund,
     _settle_if_paid,
 )
-from ._locks import _lock_matching_payment
+from ._locks import _lock_by_reference, _lock_matching_payment
 from ._notify import _email_failure_after_commit, _email_refund_after_commit, _send
 from ._settlement import _announce_charge, _announce_money
 
@@ -73,19 +72,14 @@ def _lock_update_target(update: ProviderUpdate) -> Payment | None:
             if update.payment_public_id else None
     except ValueError:
         public_id = None
-    ordering: tuple[Any, ...] = ("pk",)
     if update.provider_reference:
-        match = models.Q(provider_reference=update.provider_reference)
-        if public_id is not None:
-            match |= models.Q(public_id=public_id, provider_reference="")
-            # One query still: the exact match first, if both exist.
-            ordering = (models.Case(models.When(provider_reference="", then=1),
-                                    default=0, output_field=models.IntegerField()), "pk")
+        # One query still: the exact match first, if both exist.
+        payment = _lock_by_reference(update.backend, update.provider_reference, public_id)
     elif public_id is not None:
-        match = models.Q(public_id=public_id)
+        payment = _lock_matching_payment(models.Q(public_id=public_id),
+                                         backend=update.backend, ordering=("pk",))
     else:
         return None
-    payment = _lock_matching_payment(match, backend=update.backend, ordering=ordering)
     if payment is None and update.kind in _REFUND_KINDS and update.provider_reference:
         # A refund names the money it returns; where the payment's own id is not the
         # charge's (a Checkout Session paid by its PaymentIntent), the payment is the

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ..backends import BasePaymentBackend, ProviderUpdate, UpdateKind
@@ -119,9 +120,24 @@ class _ChargeNotRecorded(Exception):
 
 
 def _stored_status(alias: str, event_id: str) -> str | None:
-    """The status of the stored event ``(alias, event_id)``, or ``None`` (one query)."""
-    return WebhookEvent.objects.filter(backend=alias, event_id=event_id) \
-        .values_list("status", flat=True).first()
+    """The status of the stored event ``(alias, event_id)``, or ``None`` (one query,
+    its SQL built once per process: compiling the ORM query cost more than running it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_stored_status_sql(), [alias, event_id])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+@functools.cache
+def _stored_status_sql() -> str:
+    fields = {f.name: f for f in WebhookEvent._meta.fields}
+
+    def column(name: str) -> str:
+        return connection.ops.quote_name(str(fields[name].column))
+
+    return (f"SELECT {column('status')} FROM "
+            f"{connection.ops.quote_name(WebhookEvent._meta.db_table)} "
+            f"WHERE {column('backend')} = %s AND {column('event_id')} = %s")
 
 
 def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],

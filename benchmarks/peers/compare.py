@@ -1,7 +1,7 @@
 """carepay beside its peers, interleaved in one run (not part of ``make test``).
 
     .venv/bin/python benchmarks/peers/compare.py [--n 500] [--rounds 3]
-        [--peers carepay,getpaid,carepay-task] [--database-url URL]
+        [--peers carepay,getpaid,carepay-task] [--carepay-before SRC] [--database-url URL]
 
 Each round runs every peer once, in turn (A B C A B C …, so a noisy machine slows all
 of them alike), each in its own venv (benchmarks/peers/.venvs/<peer>, see README.md;
@@ -30,12 +30,13 @@ VENVS = {"carepay": ROOT / ".venv", "carepay-task": ROOT / ".venv",
 PEERS = ("getpaid",)
 
 
-def run_round(peer: str, n: int, database_url: str) -> dict[str, float]:
-    python = VENVS[peer] / "bin" / "python"
+def run_round(peer: str, n: int, database_url: str, before: str = "") -> dict[str, float]:
+    python = VENVS[peer.removesuffix("-before")] / "bin" / "python"
+    env = {**os.environ, "CAREPAY_SRC": before} if peer.endswith("-before") else None
     done = subprocess.run(
         [str(python), str(HERE / "harness.py"), peer, "--n", str(n),
          "--database-url", database_url],
-        capture_output=True, text=True, check=False, cwd=HERE)
+        capture_output=True, text=True, check=False, cwd=HERE, env=env)
     if done.returncode:
         sys.exit(f"{peer} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -48,13 +49,18 @@ def main() -> None:
     parser.add_argument("--peers", default="carepay,getpaid,carepay-task")
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--carepay-before", metavar="SRC", default="",
+                        help="also run carepay from another checkout's src/ (e.g. the "
+                             "commit before a change), as the peer carepay-before")
     args = parser.parse_args()
     peers = args.peers.split(",")
+    if args.carepay_before:
+        peers.insert(1, "carepay-before")
     print(f"load before: {os.getloadavg()}")
     results: dict[str, list[dict[str, float]]] = {peer: [] for peer in peers}
     for i in range(args.rounds):
         for peer in peers:
-            result = run_round(peer, args.n, args.database_url)
+            result = run_round(peer, args.n, args.database_url, args.carepay_before)
             results[peer].append(result)
             print(f"round {i + 1} {peer:>13}: {result['first_per_s']:7.0f} first/s "
                   f"{result['dup_per_s']:7.0f} duplicates/s", flush=True)

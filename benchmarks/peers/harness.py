@@ -25,7 +25,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent.parent / "src")]
+# CAREPAY_SRC: another checkout's src/ (compare.py --carepay-before), ahead of this one.
+sys.path[:0] = [str(HERE), os.environ.get("CAREPAY_SRC") or str(HERE.parent.parent / "src")]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -45,7 +46,7 @@ def configure(peer: str, database_url: str) -> object:
     import django
     from django.conf import settings
 
-    module = importlib.import_module(f"peer_{peer.replace('-', '_')}")
+    module = importlib.import_module(f"peer_{peer.removesuffix('-before').replace('-', '_')}")
     url = urlparse(database_url)
     name = f"carepay_peer_{peer.replace('-', '_')}"
     settings.configure(

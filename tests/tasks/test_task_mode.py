@@ -205,3 +205,20 @@ def test_task_mode_with_a_backend_is_fine():
 
 def test_an_unknown_mode_is_an_error():
     assert "carepay.E050" in _ids(WEBHOOK_PROCESSING="celery")
+
+
+@pytest.mark.usefixtures("database_tasks")
+def test_acknowledging_costs_2_statements_on_postgresql(client, invoice,
+                                                         django_assert_max_num_queries):
+    """Verify, store (one INSERT … ON CONFLICT DO NOTHING on PostgreSQL), queue (one
+    INSERT of the task); elsewhere the store takes a savepoint (4)."""
+    from django.db import connection
+
+    event = make_event("payment_intent.succeeded", {
+        "id": "pi_ack", "object": "payment_intent", "amount": 8000, "amount_received": 8000,
+        "currency": "gbp", "status": "succeeded", "metadata": {}})
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 4):
+        response = deliver(client, event)
+
+    assert (response.status_code, response.content) == (200, b"received")
+    assert WebhookEvent.objects.get(event_id=event["id"]).status == "received"

@@ -49,15 +49,18 @@ def send_invoice_email(invoice_pk: int) -> None:
     _mail_payer("invoice_issued", invoice, {}, lambda: [invoice_attachment(invoice)])
 
 
-def _ledger_row(transaction_pk: int) -> Transaction:
+def _ledger_row(transaction_pk: int | Transaction) -> Transaction:
+    if isinstance(transaction_pk, Transaction):  # as committed, with its rows: no query
+        return transaction_pk
     return Transaction.objects.select_related(
         "payment", "invoice", "invoice__customer").get(pk=transaction_pk)
 
 
-def send_payment_receipt(transaction_pk: int) -> None:
-    """``payment_receipt``: money received (the ledger charge ``transaction_pk``), with
-    the payment's receipt PDF. Queued once per charge recorded, so a card payment
-    confirmed by both its webhook and its return page is receipted once."""
+def send_payment_receipt(transaction_pk: int | Transaction) -> None:
+    """``payment_receipt``: money received (the ledger charge ``transaction_pk``, or
+    the committed row itself), with the payment's receipt PDF. Queued once per charge
+    recorded, so a card payment confirmed by both its webhook and its return page is
+    receipted once."""
     txn = _ledger_row(transaction_pk)
     payment = txn.payment
     assert payment is not None  # a charge always belongs to a payment

@@ -30,8 +30,10 @@ def send_transfer_submitted(payment_pk: int) -> None:
     _mail_staff("transfer_submitted", payment.invoice, payment, {})
 
 
-def send_staff_payment_received(transaction_pk: int) -> None:
-    """``staff_payment_received``: money came in (the ledger charge ``transaction_pk``)."""
-    txn = Transaction.objects.select_related("payment", "invoice").get(pk=transaction_pk)
+def send_staff_payment_received(transaction_pk: int | Transaction) -> None:
+    """``staff_payment_received``: money came in (the ledger charge ``transaction_pk``,
+    or the committed row itself)."""
+    txn = transaction_pk if isinstance(transaction_pk, Transaction) else \
+        Transaction.objects.select_related("payment", "invoice").get(pk=transaction_pk)
     assert txn.payment is not None  # a charge always belongs to a payment
     _mail_staff("staff_payment_received", txn.invoice, txn.payment, {"transaction": txn})

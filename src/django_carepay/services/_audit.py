@@ -38,6 +38,19 @@ def audit(action: str, *, by: Any = None, actor: str | None = None,
     ``system`` when neither is given. ``invoice`` defaults to the payment's;
     ``currency`` to the payment's or invoice's when an ``amount`` is given.
     """
+    entry = audit_entry(action, by=by, actor=actor, invoice=invoice, payment=payment,
+                        amount=amount, currency=currency, from_status=from_status,
+                        to_status=to_status, detail=detail)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(action: str, *, by: Any = None, actor: str | None = None,
+                invoice: Invoice | None = None, payment: Payment | None = None,
+                amount: Decimal | None = None, currency: str = "", from_status: str = "",
+                to_status: str = "", detail: Mapping[str, Any] | None = None) -> AuditEntry:
+    """The entry :func:`audit` saves, not saved yet: for a caller that writes it in
+    the same statement as another row (the webhook's event, :mod:`.webhooks`)."""
     if invoice is None and payment is not None:
         invoice = payment.invoice
     if amount is not None and not currency:
@@ -46,7 +59,7 @@ def audit(action: str, *, by: Any = None, actor: str | None = None,
     user = by if getattr(by, "pk", None) is not None else None
     if actor is None:
         actor = user.get_username() if user is not None else SYSTEM
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=str(actor)[:191], user=user, action=action, invoice=invoice, payment=payment,
         amount=amount, currency=currency or "", from_status=from_status or "",
         to_status=to_status or "", detail=_jsonable(detail or {}),

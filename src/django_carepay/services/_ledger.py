@@ -12,9 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
 from ..models import Invoice, Payment, Transaction
+from ._batch import Writes
 
 
 def _entry(kind: str, invoice: Invoice, payment: Payment, amount: Decimal, *, by: Any,
@@ -63,14 +65,34 @@ _REFUND_PAYMENT_FIELDS = ["status", "amount_refunded", "updated_at"]
 _MONEY_INVOICE_FIELDS = ["status", "amount_paid", "amount_refunded", "paid_at", "updated_at"]
 
 
-def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction) -> None:
+def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
+                 settled: bool = False) -> list[int] | None:
+    """Save a charge and what it changed. On PostgreSQL the three writes are one
+    statement (:mod:`._batch`), which, when the charge ``settled`` the invoice, also
+    reads the invoice's other pending payments (to cancel): returned as their pks.
+    ``None`` when they were not read (the caller looks them up)."""
+    txn.payment = payment
     if payment._state.adding:
         payment.save(force_insert=True)
-    else:
-        payment.save(update_fields=_CHARGE_PAYMENT_FIELDS)
-    txn.payment = payment
-    txn.save(force_insert=True)
-    invoice.save(update_fields=_MONEY_INVOICE_FIELDS)
+        txn.save(force_insert=True)
+        invoice.save(update_fields=_MONEY_INVOICE_FIELDS)
+        return None
+    writes = Writes()
+    writes.update(payment, _CHARGE_PAYMENT_FIELDS)
+    writes.insert(txn)
+    writes.update(invoice, _MONEY_INVOICE_FIELDS)
+    if settled:
+        # Read in the statement's snapshot, taken after the invoice lock: a payment
+        # started while this one waited for the lock is seen.
+        writes.also(_other_pending(invoice, payment))
+    read = writes.run()
+    return list(read[0]) if read else None
+
+
+def _other_pending(invoice: Invoice, payment: Payment) -> models.QuerySet[Payment]:
+    """The pks of ``invoice``'s pending payments other than ``payment``."""
+    return Payment.objects.filter(invoice=invoice, status=Payment.Status.PENDING) \
+        .exclude(pk=payment.pk).order_by("pk").values("pk")
 
 
 def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction, *,

@@ -8,13 +8,15 @@ payment (``FOR UPDATE OF invoice, payment``).
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.db import OperationalError, connection, models
 from django.utils.translation import gettext
 
 from ..exceptions import InvalidState, InvoiceBusy
-from ..models import Invoice, Payment, WebhookEvent
+from ..models import Invoice, Payment
 
 if TYPE_CHECKING:
     from ..backends import BasePaymentBackend
@@ -94,17 +96,85 @@ def _copy_state(target: models.Model | None, source: models.Model) -> None:
         target._update_initial_state()
 
 
-def _lock_matching_payment(match: models.Q, *, backend: str, ordering: tuple[Any, ...],
-                           event: tuple[str, str] | None = None) -> Payment | None:
+def _lock_matching_payment(match: models.Q, *, backend: str, ordering: tuple[Any, ...]
+                           ) -> Payment | None:
     """Lock and read the first payment of ``backend`` matching ``match`` in
-    ``ordering``, with its invoice (one query, invoice first); ``None`` if none does.
-
-    With ``event`` = ``(backend, event_id)`` the same query sets ``event_status`` on the
-    payment: the status of that stored webhook event, or ``None``.
-    """
+    ``ordering``, with its invoice (one query, invoice first); ``None`` if none does."""
     qs = Payment.objects.select_related("invoice").filter(match, backend=backend)
-    if event is not None:
-        qs = qs.annotate(event_status=models.Subquery(
-            WebhookEvent.objects.filter(backend=event[0], event_id=event[1])
-            .order_by().values("status")[:1]))
     return _locking(qs).order_by(*ordering).first()
+
+
+def _lock_by_reference(backend: str, reference: str, public_id: uuid.UUID | None
+                       ) -> Payment | None:
+    """The webhook's hot lock: :func:`_lock_matching_payment` for a payment matched by
+    its provider ``reference`` (or, failing that, by our ``public_id`` on a payment
+    whose reference was never stored; the exact match first), as one statement whose
+    SQL is built once per process: compiling the ORM query cost more than running it.
+    PostgreSQL only (``FOR UPDATE OF`` invoice, then payment); the ORM elsewhere."""
+    if not connection.features.has_select_for_update_of:
+        match = models.Q(provider_reference=reference)
+        ordering: tuple[Any, ...] = ("pk",)
+        if public_id is not None:
+            match |= models.Q(public_id=public_id, provider_reference="")
+            ordering = (models.Case(models.When(provider_reference="", then=1), default=0,
+                                    output_field=models.IntegerField()), "pk")
+        return _lock_matching_payment(match, backend=backend, ordering=ordering)
+    sql, payment_names, invoice_names = _lock_by_reference_sql(public_id is not None)
+    params = [backend, reference] + ([public_id] if public_id is not None else [])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, expression, converters in _lock_by_reference_converters():
+        for convert in converters:  # as the ORM's compiler does (JSON, …)
+            values[index] = convert(values[index], expression, connection)
+    split = len(payment_names)
+    payment = Payment.from_db(connection.alias, payment_names, values[:split])
+    invoice = Invoice.from_db(connection.alias, invoice_names, values[split:])
+    Payment.invoice.field.set_cached_value(payment, invoice)
+    return payment
+
+
+@functools.cache
+def _lock_by_reference_converters() -> list[tuple[int, Any, list[Any]]]:
+    """``(column index, expression, converters)`` for the row of
+    :func:`_lock_by_reference`: the ORM's own from-database conversions."""
+    found = []
+    fields = [*Payment._meta.concrete_fields, *Invoice._meta.concrete_fields]
+    for index, field in enumerate(fields):
+        expression = field.get_col(field.model._meta.db_table)
+        converters = [*connection.ops.get_db_converters(expression),
+                      *expression.get_db_converters(connection)]
+        if converters:
+            found.append((index, expression, converters))
+    return found
+
+
+@functools.cache
+def _lock_by_reference_sql(with_public_id: bool) -> tuple[str, list[str], list[str]]:
+    """The statement of :func:`_lock_by_reference` and the attnames its row holds."""
+    qn = connection.ops.quote_name
+    payment_table, invoice_table = qn(Payment._meta.db_table), qn(Invoice._meta.db_table)
+    payment_fields = Payment._meta.concrete_fields
+    invoice_fields = Invoice._meta.concrete_fields
+
+    def col(table: str, name: str) -> str:
+        return f"{table}.{qn(name)}"
+
+    def p(name: str) -> str:
+        return col(payment_table, Payment._meta.get_field(name).column)
+
+    columns = [col(payment_table, f.column) for f in payment_fields] + \
+        [col(invoice_table, f.column) for f in invoice_fields]
+    match = f"{p('provider_reference')} = %s"
+    order = p("id")
+    if with_public_id:
+        match = f"({match} OR ({p('public_id')} = %s AND {p('provider_reference')} = ''))"
+        order = f"({p('provider_reference')} = ''), {order}"
+    sql = (f"SELECT {', '.join(columns)} FROM {payment_table} INNER JOIN {invoice_table} "
+           f"ON ({p('invoice')} = {col(invoice_table, Invoice._meta.pk.column)}) "
+           f"WHERE {p('backend')} = %s AND {match} ORDER BY {order} LIMIT 1 "
+           f"FOR UPDATE OF {invoice_table}, {payment_table}")
+    return (sql, [f.attname for f in payment_fields], [f.attname for f in invoice_fields])

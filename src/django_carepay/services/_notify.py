@@ -73,9 +73,10 @@ def _email_receipt_after_commit(charge: Transaction) -> None:
     """Once ``charge`` (money received, a ledger row) is committed: the payer's
     receipt and the staff's notice. Queued by the one code path that records a
     charge, which runs once per charge (the ledger keys it), so a charge confirmed
-    by webhook and return page alike is receipted once."""
-    _after_commit(emails.send_payment_receipt, charge.pk)
-    _after_commit(emails.send_staff_payment_received, charge.pk)
+    by webhook and return page alike is receipted once. They are given the committed
+    row (with its payment and invoice), not read again."""
+    _after_commit(emails.send_payment_receipt, charge)
+    _after_commit(emails.send_staff_payment_received, charge)
 
 
 def _email_failure_after_commit(payment: Payment) -> None:

@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import models
 
 from ..backends import get_backend
 from ..models import AuditEntry, WebhookEvent
 from ._audit import audit
+from ._batch import insert_unless_stored
 from .webhooks import _SETTLED_EVENTS, _store_failed_event, handle_webhook
 
 
@@ -31,15 +32,14 @@ def store_webhook(alias: str, *, event_id: str, event_type: str,
     or ignored (nothing to do). A delivery already stored but not settled (received,
     or failed) is returned as it is, so the caller queues it again.
     """
-    fields = {"type": event_type[:100], "payload": dict(payload),
-              "headers": dict(headers or {}), "status": WebhookEvent.Status.RECEIVED}
-    try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(backend=alias, event_id=event_id,
-                                               **fields), False
-    except IntegrityError:
-        stored = WebhookEvent.objects.get(backend=alias, event_id=event_id)
-        return stored, stored.status in _SETTLED_EVENTS
+    event = WebhookEvent(backend=alias, event_id=event_id, type=event_type[:100],
+                         payload=dict(payload), headers=dict(headers or {}),
+                         status=WebhookEvent.Status.RECEIVED)
+    # One statement on PostgreSQL (INSERT … ON CONFLICT DO NOTHING RETURNING id).
+    if insert_unless_stored(event):
+        return event, False
+    stored = WebhookEvent.objects.get(backend=alias, event_id=event_id)
+    return stored, stored.status in _SETTLED_EVENTS
 
 
 def process_stored_webhook(event: WebhookEvent) -> tuple[WebhookEvent, bool]:

@@ -13,7 +13,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from django.db import models, transaction
 
@@ -21,9 +20,9 @@ from .. import signals
 from ..backends import ProviderUpdate, UpdateKind
 from ..exceptions import InvalidAmount, ProviderMismatch, ProviderNotReady
 from ..logs import log_extra
-from ..models import AuditEntry, Invoice, Payment, Transaction, WebhookEvent
+from ..models import AuditEntry, Invoice, Payment, Transaction
 from ..money import normalize, quantize
-from ._audit import audit, provider_actor
+from ._audit import audit_entry, provider_actor
 from ._ledger import (
     _already_in_ledger,
     _apply_charge,
@@ -33,7 +32,7 @@ from ._ledger import (
     _save_refund,
     _settle_if_paid,
 )
-from ._locks import _lock_matching_payment
+from ._locks import _lock_by_reference, _lock_matching_payment
 from ._notify import _email_failure_after_commit, _email_refund_after_commit, _send
 from ._settlement import _announce_charge, _announce_money
 
@@ -51,7 +50,7 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
     the payment's raises :class:`ProviderMismatch` and is not credited.
     """
     with transaction.atomic():
-        payment, _ = _lock_update_target(update)
+        payment = _lock_update_target(update)
         if payment is None:
             return None
         attention = _apply_update(update, payment)
@@ -61,15 +60,9 @@ def apply_provider_update(update: ProviderUpdate) -> Payment | None:
         return payment
 
 
-def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None = None
-                        ) -> tuple[Payment | None, WebhookEvent | None]:
-    """Lock and read the payment ``update`` is about, with its invoice (one query).
-
-    With ``event`` = ``(backend, event_id)`` the same query also reports whether that
-    webhook event is already stored (as a :class:`WebhookEvent` holding only its
-    status), so a duplicate delivery costs no extra query. Returns ``(None, None)``
-    when the update matches no payment.
-    """
+def _lock_update_target(update: ProviderUpdate) -> Payment | None:
+    """Lock and read the payment ``update`` is about, with its invoice (one query);
+    ``None`` when the update matches no payment."""
     # The provider's id of the payment is what it reports; our own id (from the
     # metadata we sent) is the fallback for a payment whose id was never stored (the
     # provider's answer to start() was lost). The fallback never takes a payment that
@@ -79,20 +72,14 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
             if update.payment_public_id else None
     except ValueError:
         public_id = None
-    ordering: tuple[Any, ...] = ("pk",)
     if update.provider_reference:
-        match = models.Q(provider_reference=update.provider_reference)
-        if public_id is not None:
-            match |= models.Q(public_id=public_id, provider_reference="")
-            # One query still: the exact match first, if both exist.
-            ordering = (models.Case(models.When(provider_reference="", then=1),
-                                    default=0, output_field=models.IntegerField()), "pk")
+        # One query still: the exact match first, if both exist.
+        payment = _lock_by_reference(update.backend, update.provider_reference, public_id)
     elif public_id is not None:
-        match = models.Q(public_id=public_id)
+        payment = _lock_matching_payment(models.Q(public_id=public_id),
+                                         backend=update.backend, ordering=("pk",))
     else:
-        return None, None
-    payment = _lock_matching_payment(match, backend=update.backend, ordering=ordering,
-                                     event=event)
+        return None
     if payment is None and update.kind in _REFUND_KINDS and update.provider_reference:
         # A refund names the money it returns; where the payment's own id is not the
         # charge's (a Checkout Session paid by its PaymentIntent), the payment is the
@@ -101,23 +88,21 @@ def _lock_update_target(update: ProviderUpdate, *, event: tuple[str, str] | None
             backend=update.backend, kind=Transaction.Kind.CHARGE,
             provider_reference=update.provider_reference).values("payment_id")
         payment = _lock_matching_payment(models.Q(pk__in=charged), backend=update.backend,
-                                         ordering=("pk",), event=event)
+                                         ordering=("pk",))
     if payment is None:
         logger.info("%s: %s update for %s matches no payment", update.backend,
                     update.kind, update.provider_reference or update.payment_public_id,
                     extra=log_extra(payment=update.payment_public_id or None,
                                     event=update.event_id))
-        return None, None
-    stored_event = None
-    if event is not None and payment.event_status is not None:  # type: ignore[attr-defined]
-        stored_event = WebhookEvent(backend=event[0], event_id=event[1],
-                                    status=payment.event_status)  # type: ignore[attr-defined]
-    return payment, stored_event
+    return payment
 
 
-def _apply_update(update: ProviderUpdate, payment: Payment) -> str | None:
+def _apply_update(update: ProviderUpdate, payment: Payment, *,
+                  audits: list[AuditEntry] | None = None) -> str | None:
     """Apply ``update`` to ``payment`` (its invoice locked by the caller); return what
-    staff must be told about it, if anything (see :func:`_on_refund_failed`)."""
+    staff must be told about it, if anything (see :func:`_on_refund_failed`). With
+    ``audits`` its audit entry is appended there, unsaved, for the caller to save
+    before the transaction ends (the webhook writes it with the event row)."""
     if update.provider_reference and payment.provider_reference \
             and payment.provider_reference != update.provider_reference \
             and not _refund_of_its_charge(update, payment):
@@ -137,22 +122,29 @@ def _apply_update(update: ProviderUpdate, payment: Payment) -> str | None:
     before = (payment.status, payment.amount_received, payment.amount_refunded)
     attention = _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
     if (payment.status, payment.amount_received, payment.amount_refunded) != before:
-        _audit_update(update, payment, before)
+        _audit_update(update, payment, before, audits)
     return attention
 
 
 def _audit_update(update: ProviderUpdate, payment: Payment,
-                  before: tuple[str, Decimal, Decimal]) -> None:
+                  before: tuple[str, Decimal, Decimal],
+                  audits: list[AuditEntry] | None = None) -> None:
     """Record in the audit trail what ``update`` changed on ``payment`` (only a
-    change: a repeated or ignored update leaves no entry)."""
+    change: a repeated or ignored update leaves no entry); with ``audits``, append
+    the entry there unsaved (see :func:`_apply_update`)."""
     moved = abs(payment.amount_received - before[1]) or abs(payment.amount_refunded - before[2])
-    audit(AuditEntry.Action.PROVIDER_UPDATE, actor=provider_actor(update.backend),
-          payment=payment, amount=moved or None, from_status=before[0],
-          to_status=payment.status,
-          detail={"kind": str(update.kind), "event": update.event_id or None,
-                  "reference": update.provider_reference or None,
-                  "transaction_reference": update.transaction_reference or None,
-                  "invoice_status": payment.invoice.status})
+    entry = audit_entry(
+        AuditEntry.Action.PROVIDER_UPDATE, actor=provider_actor(update.backend),
+        payment=payment, amount=moved or None, from_status=before[0],
+        to_status=payment.status,
+        detail={"kind": str(update.kind), "event": update.event_id or None,
+                "reference": update.provider_reference or None,
+                "transaction_reference": update.transaction_reference or None,
+                "invoice_status": payment.invoice.status})
+    if audits is None:
+        entry.save(force_insert=True)
+    else:
+        audits.append(entry)
     logger.info("%s: %s %s for payment %s (%s -> %s)", update.backend, update.kind,
                 update.transaction_reference or update.provider_reference,
                 payment.public_id, before[0], payment.status,
@@ -211,8 +203,8 @@ def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) ->
     txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
                         note=update.event_id)
     settled = _settle_if_paid(invoice)
-    _save_charge(invoice, payment, txn)
-    _announce_charge(invoice, payment, txn, by=None, settled=settled)
+    pending = _save_charge(invoice, payment, txn, settled=settled)
+    _announce_charge(invoice, payment, txn, by=None, settled=settled, pending=pending)
     return _amount_differs(update, payment, amount)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ..backends import BasePaymentBackend, ProviderUpdate, UpdateKind
@@ -24,7 +25,8 @@ from ..exceptions import (
     ProviderMismatch,
     ProviderNotReady,
 )
-from ..models import Payment, WebhookEvent
+from ..models import AuditEntry, Payment, WebhookEvent
+from ._batch import Writes
 from .provider import _apply_update, _lock_update_target
 
 
@@ -38,12 +40,12 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
     as the effects, so it exists as ``processed`` only if they committed; a delivery
     whose processing raised (anything, an ``IntegrityError`` in a host receiver too)
     is stored as ``failed`` (outside the rolled-back transaction) and the exception
-    propagates, so the provider retries. Whether the
-    event was seen before is read by the same query that takes the invoice lock, so a
-    duplicate costs BEGIN, that query and COMMIT. Only a ``processed`` or ``ignored``
+    propagates, so the provider retries. Whether the event was seen before is read
+    first, outside any transaction (a settled row never changes again), so a
+    duplicate costs that one query. Only a ``processed`` or ``ignored``
     row makes a delivery a duplicate; a ``failed`` one is processed again. When the
-    event row turns out to have been stored meanwhile by a concurrent delivery (that
-    query's snapshot predates the lock), the whole transaction is rolled back and run
+    event row turns out to have been stored meanwhile by a concurrent delivery (the
+    final insert or update finds it), the whole transaction is rolled back and run
     again, so this delivery's effects are never discarded under a 200. Updates that
     match no payment of ours, or that cannot be credited (:class:`ProviderMismatch`),
     are stored with ``needs_attention`` for staff, never guessed at.
@@ -52,17 +54,15 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
                          payload=dict(payload), headers=dict(headers or {}))
     try:
         problems: list[str] = []
+        seen = _stored_status(backend.alias, event_id)
+        if seen in _SETTLED_EVENTS:
+            return WebhookEvent(backend=backend.alias, event_id=event_id, status=seen), True
         if isinstance(updates, list | tuple):
             updates = list(updates)
         else:
             # Updates the backend resolves by asking its provider (Stripe's refund
             # events): a duplicate asks nothing, and when the provider cannot be
             # reached the delivery is stored as failed (below) so staff see it.
-            seen = WebhookEvent.objects.filter(backend=backend.alias, event_id=event_id) \
-                .values_list("status", flat=True).first()
-            if seen in _SETTLED_EVENTS:
-                return WebhookEvent(backend=backend.alias, event_id=event_id,
-                                    status=seen), True
             try:
                 updates = list(updates)
             except (ProviderMismatch, InvalidAmount, InvalidCurrency,
@@ -74,9 +74,13 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
         synced = False
         for _attempt in range(_WEBHOOK_ATTEMPTS):
             try:
-                return _process_webhook(event, updates, problems)
+                return _process_webhook(event, updates, problems, stored=seen is not None)
             except _StoredConcurrently:
-                continue  # read the row a concurrent delivery stored, and decide again
+                # Read the row a concurrent delivery stored, and decide again.
+                seen = _stored_status(backend.alias, event_id)
+                if seen in _SETTLED_EVENTS:
+                    return WebhookEvent(backend=backend.alias, event_id=event_id,
+                                        status=seen), True
             except _ChargeNotRecorded as exc:
                 # A refund before its charge's news, which may never come: ask the
                 # provider (outside the transaction), apply the charge it confirms,
@@ -115,22 +119,39 @@ class _ChargeNotRecorded(Exception):
         self.not_ready = not_ready
 
 
+def _stored_status(alias: str, event_id: str) -> str | None:
+    """The status of the stored event ``(alias, event_id)``, or ``None`` (one query,
+    its SQL built once per process: compiling the ORM query cost more than running it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_stored_status_sql(), [alias, event_id])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+@functools.cache
+def _stored_status_sql() -> str:
+    fields = {f.name: f for f in WebhookEvent._meta.fields}
+
+    def column(name: str) -> str:
+        return connection.ops.quote_name(str(fields[name].column))
+
+    return (f"SELECT {column('status')} FROM "
+            f"{connection.ops.quote_name(WebhookEvent._meta.db_table)} "
+            f"WHERE {column('backend')} = %s AND {column('event_id')} = %s")
+
+
 def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
-                     known_problems: Iterable[str] = ()) -> tuple[WebhookEvent, bool]:
-    """One attempt at :func:`handle_webhook`, in one transaction."""
+                     known_problems: Iterable[str] = (), *, stored: bool = False
+                     ) -> tuple[WebhookEvent, bool]:
+    """One attempt at :func:`handle_webhook`, in one transaction; ``stored`` when the
+    event's row exists (``failed`` or ``received``), to be settled by this attempt."""
     alias, event_id = event.backend, event.event_id
     with transaction.atomic():
-        stored: WebhookEvent | None = None
-        looked_up = False
         problems: list[str] = list(known_problems)
+        audits: list[AuditEntry] = []
         applied = 0
-        for index, update in enumerate(updates):
-            payment, seen = _lock_update_target(
-                update, event=(alias, event_id) if index == 0 else None)
-            if index == 0 and payment is not None:
-                stored, looked_up = seen, True
-                if stored is not None and stored.status in _SETTLED_EVENTS:
-                    return stored, True
+        for update in updates:
+            payment = _lock_update_target(update)
             if payment is None:
                 if update.payment_public_id and _paid_through_another_alias(alias, update):
                     # Several aliases on one provider account each receive every
@@ -143,7 +164,7 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                     )
                 continue
             try:
-                attention = _apply_update(update, payment)
+                attention = _apply_update(update, payment, audits=audits)
                 applied += 1
                 if attention:  # recorded, and staff must act
                     problems.append(attention)
@@ -151,24 +172,26 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                 problems.append(str(exc))
             except ProviderNotReady as exc:
                 raise _ChargeNotRecorded(payment, exc) from exc
-        if not looked_up:
-            stored = WebhookEvent.objects.filter(backend=alias, event_id=event_id).first()
-            if stored is not None and stored.status in _SETTLED_EVENTS:
-                return stored, True
         event.status = (WebhookEvent.Status.PROCESSED if applied
                         else WebhookEvent.Status.IGNORED)
         event.needs_attention = bool(problems)
         event.error = "\n".join(problems)
         event.processed_at = timezone.now()
-        if stored is None:
+        writes = Writes()
+        for entry in audits:
+            writes.insert(entry)
+        if not stored:
+            # The audit entries and the event row in one statement on PostgreSQL.
+            writes.insert(event)
             try:
-                event.save(force_insert=True)
+                writes.run()
             except IntegrityError as exc:
-                # Stored by a concurrent delivery after this transaction's first look
-                # (the locking query's snapshot is older than the lock): roll back and
-                # look again, rather than keep or drop effects on a stale answer.
+                # Stored by a concurrent delivery after this attempt's first look:
+                # roll back and look again, rather than keep or drop effects on a
+                # stale answer.
                 raise _StoredConcurrently from exc
         else:  # stored earlier (failed, or received for a task); this one settles it
+            writes.run()
             settled_here = WebhookEvent.objects.filter(
                 backend=alias, event_id=event_id).exclude(status__in=_SETTLED_EVENTS).update(
                 **{f: getattr(event, f) for f in (
@@ -176,7 +199,8 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                     "processed_at")})
             if not settled_here:
                 # A concurrent run (two task workers, a replay) settled it after our
-                # look: roll back and look again, never overwrite its outcome.
+                # look, or removed it: roll back and look again, never overwrite its
+                # outcome.
                 raise _StoredConcurrently
     return event, False
 

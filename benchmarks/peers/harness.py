@@ -1,0 +1,136 @@
+"""One timed round of one webhook receiver, run inside that receiver's own venv.
+
+    <venv>/bin/python benchmarks/peers/harness.py PEER --n 500 --database-url URL
+
+PEER is a module ``peer_<name>.py`` beside this file: its INSTALLED_APPS, settings, URLs
+and three functions, ``prepare(n)`` (n payments it prepared itself, each with a
+signed ``payment_intent.succeeded`` for its own webhook URL), ``credited()`` and
+``double_credits()``. The round, on a throw-away database (created, migrated, dropped):
+20 deliveries to warm up, n first deliveries timed, the same n again as duplicates
+timed, then 50 more first deliveries and their duplicates with every statement
+captured. Django 5.2, DEBUG off,
+the same middleware for every peer, in-process through Django's test client. Prints one
+JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+HERE = Path(__file__).resolve().parent
+# CAREPAY_SRC: another checkout's src/ (compare.py --carepay-before), ahead of this one.
+sys.path[:0] = [str(HERE), os.environ.get("CAREPAY_SRC") or str(HERE.parent.parent / "src")]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+BASE_APPS = ["django.contrib.auth", "django.contrib.contenttypes",
+             "django.contrib.sessions", "django.contrib.messages"]
+COUNTED = 50
+WARM_UP = 20
+
+
+def configure(peer: str, database_url: str) -> object:
+    import django
+    from django.conf import settings
+
+    module = importlib.import_module(f"peer_{peer.removesuffix('-before').replace('-', '_')}")
+    url = urlparse(database_url)
+    name = f"carepay_peer_{peer.replace('-', '_')}"
+    settings.configure(
+        DEBUG=False, SECRET_KEY="peer-benchmark-not-secret", USE_TZ=True,
+        ALLOWED_HOSTS=["*"], MIDDLEWARE=MIDDLEWARE, ROOT_URLCONF=module.__name__,
+        INSTALLED_APPS=BASE_APPS + module.APPS,
+        DATABASES={"default": {
+            "ENGINE": "django.db.backends.postgresql", "NAME": name,
+            "USER": url.username or "postgres", "PASSWORD": url.password or "",
+            "HOST": url.hostname or "127.0.0.1", "PORT": str(url.port or 5432),
+            "TEST": {"NAME": name}}},
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                    "APP_DIRS": True, "OPTIONS": {"context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages"]}}],
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        **module.SETTINGS,
+    )
+    django.setup()
+    return module
+
+
+def post_all(client, events) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    for path, body, headers in events:
+        response = client.post(path, body, content_type="application/json", **headers)
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+    return time.perf_counter() - started
+
+
+def counted(client, events) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(all statements, BEGIN/COMMIT/ROLLBACK among them) for posting ``events``; with
+    PEER_SHOW_SQL set, each statement of the first event and its time are printed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        post_all(client, events)
+    sql = [q["sql"] for q in queries.captured_queries]
+    if os.environ.get("PEER_SHOW_SQL"):
+        per_event = len(sql) // len(events)
+        for q in queries.captured_queries[per_event:2 * per_event]:
+            print(f"    {q['time']:>6} s  {q['sql'][:150]}", file=sys.stderr)
+    return len(sql), sum(s in ("BEGIN", "COMMIT", "ROLLBACK") for s in sql)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("peer")
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    module = configure(args.peer, args.database_url)
+
+    from django.db import connection
+    from django.test import Client
+
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        client = Client()
+        events = module.prepare(WARM_UP + args.n + COUNTED)  # type: ignore[attr-defined]
+        post_all(client, events[:WARM_UP])  # imports, URL resolvers, first connections
+        timed, extra = events[WARM_UP:WARM_UP + args.n], events[WARM_UP + args.n:]
+        first = post_all(client, timed)
+        dupes = post_all(client, timed)
+        first_sql, first_tx = counted(client, extra)
+        dup_sql, dup_tx = counted(client, extra)
+        result = {
+            "peer": args.peer, "n": args.n, "first_per_s": args.n / first,
+            "dup_per_s": args.n / dupes,
+            "first_statements": first_sql / COUNTED,
+            "first_statements_no_tx": (first_sql - first_tx) / COUNTED,
+            "dup_statements": dup_sql / COUNTED,
+            "dup_statements_no_tx": (dup_sql - dup_tx) / COUNTED,
+            "credited": module.credited(),  # type: ignore[attr-defined]
+            "double_credits": module.double_credits(),  # type: ignore[attr-defined]
+        }
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Several writes in one round trip on PostgreSQL (the webhook's hot path).
+
+:class:`Writes` collects INSERTs and UPDATEs of model instances, compiled by Django's
+own SQL compilers, and runs them as the data-modifying CTEs of one statement
+(``WITH w0 AS (UPDATE …), w1 AS (INSERT … RETURNING id) SELECT …``): PostgreSQL runs
+each exactly once, all or none, in the statement's one snapshot, which is taken when
+the statement starts (so after the locks the caller holds). Read-only expressions
+(``also``) ride in the same statement's SELECT list.
+
+Everywhere else, and whenever a ``pre_save`` or ``post_save`` receiver listens to one
+of the models (the one-statement write would skip it), each write is an ordinary
+``save()``. Either way an UPDATE of a :class:`~django_fsm.ConcurrentTransitionMixin`
+model is guarded by the states it was read in: no row updated raises
+``ConcurrentTransition``, as ``save()`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import signals, sql
+from django.db.models.constants import OnConflict
+from django_fsm import ConcurrentTransition
+
+
+def one_statement(*model_classes: type[models.Model]) -> bool:
+    """Whether writes of these models can be joined into one statement here."""
+    return connection.vendor == "postgresql" and not any(
+        signals.pre_save.has_listeners(m) or signals.post_save.has_listeners(m)
+        for m in model_classes)
+
+
+class Writes:
+    """INSERTs and UPDATEs run together by :meth:`run` (see the module)."""
+
+    def __init__(self) -> None:
+        self._ops: list[tuple[str, models.Model, list[str]]] = []
+        self._also: list[tuple[str, list[Any]]] = []
+
+    def insert(self, obj: models.Model) -> None:
+        self._ops.append(("insert", obj, []))
+
+    def update(self, obj: models.Model, fields: list[str]) -> None:
+        self._ops.append(("update", obj, fields))
+
+    def also(self, query: models.QuerySet[Any]) -> None:
+        """Read ``query``'s single column as an array in the same statement."""
+        self._also.append(query.query.get_compiler(connection.alias).as_sql())
+
+    def run(self) -> list[Any]:
+        """Write everything; return what the ``also`` queries read, in order (only in
+        one statement; elsewhere the caller reads it itself, so ``[]``)."""
+        if not self._ops:
+            return []
+        if not one_statement(*(type(obj) for _, obj, _ in self._ops)):
+            for kind, obj, fields in self._ops:
+                obj.save(**({"force_insert": True} if kind == "insert"
+                            else {"update_fields": fields}))
+            return []
+        ctes, selects, params = [], [], []
+        for i, (kind, obj, fields) in enumerate(self._ops):
+            if kind == "insert":
+                query_sql, query_params = _insert_sql(obj)
+                selects.append(f"(SELECT * FROM w{i})")
+            else:
+                query_sql, query_params = _update_sql(obj, fields)
+                query_sql += " RETURNING 1"
+                selects.append(f"(SELECT count(*) FROM w{i})")
+            ctes.append(f"w{i} AS ({query_sql})")
+            params.extend(query_params)
+        for also_sql, also_params in self._also:
+            selects.append(f"ARRAY({also_sql})")
+            params.extend(also_params)
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selects)}", params)
+            row = cursor.fetchone()
+        for (kind, obj, _), value in zip(self._ops, row, strict=False):
+            if kind == "insert":
+                obj.pk = value
+                obj._state.adding, obj._state.db = False, connection.alias
+            elif not value:
+                raise ConcurrentTransition(
+                    f"Cannot save {obj!r}: its state changed since it was read.")
+            elif hasattr(obj, "_update_initial_state"):
+                obj._update_initial_state()
+        return list(row[len(self._ops):])
+
+
+def _insert_sql(obj: models.Model) -> tuple[str, list[Any]]:
+    meta = obj._meta
+    fields = [f for f in meta.local_concrete_fields
+              if not f.generated and not (f is meta.auto_field and obj.pk is None)]
+    query = sql.InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(connection.alias)
+    compiler.returning_fields = [meta.pk]
+    [(query_sql, query_params)] = compiler.as_sql()
+    return query_sql, list(query_params)
+
+
+def _update_sql(obj: models.Model, fields: list[str]) -> tuple[str, list[Any]]:
+    meta = obj._meta
+    concrete = {f.name: f for f in meta.concrete_fields}
+    values = [(field, None, field.pre_save(obj, False))
+              for field in (concrete[name] for name in fields)]
+    match: dict[str, Any] = {"pk": obj.pk}
+    # ConcurrentTransitionMixin's guard: only the row still in the states it was read in.
+    initial = getattr(obj, "_ConcurrentTransitionMixin__initial_states", None) or {}
+    match.update({name: value for name, value in initial.items()
+                  if meta.get_field(name).model is type(obj)})
+    query: Any = type(obj)._base_manager.filter(**match).query.chain(sql.UpdateQuery)
+    query.add_update_fields(values)
+    query_sql, query_params = query.get_compiler(connection.alias).as_sql()
+    return query_sql, list(query_params)
+
+
+def insert_unless_stored(obj: models.Model) -> bool:
+    """Insert ``obj`` unless a row with the same unique key is stored; whether it was
+    inserted. On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (outside
+    a transaction, a statement of its own that commits by itself; a concurrent insert
+    of the same key is waited for); elsewhere a savepoint and ``save()``."""
+    if one_statement(type(obj)):
+        meta = obj._meta
+        fields = [f for f in meta.local_concrete_fields
+                  if not f.generated and not (f is meta.auto_field and obj.pk is None)]
+        query = sql.InsertQuery(type(obj), on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, [obj])
+        compiler = query.get_compiler(connection.alias)
+        compiler.returning_fields = [meta.pk]
+        [(query_sql, query_params)] = compiler.as_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(query_sql, query_params)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        obj.pk = row[0]
+        obj._state.adding, obj._state.db = False, connection.alias
+        return True
+    try:
+        with transaction.atomic():
+            obj.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True

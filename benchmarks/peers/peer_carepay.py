@@ -5,12 +5,10 @@ in the ledger and settles its invoice."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from decimal import Decimal
 
-from signing import stripe_signature
+from signing import stripe_event, stripe_signature
 
 SECRET = "whsec_peer_benchmark"
 APPS = ["django_carepay"]
@@ -47,16 +45,11 @@ def prepare(n: int) -> list[tuple[str, str, dict[str, str]]]:
                 provider_reference=f"pi_{uuid.uuid4().hex[:24]}") for invoice in invoices)
     events = []
     for payment in payments:
-        body = json.dumps({
-            "id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event",
-            "type": "payment_intent.succeeded", "api_version": "2026-10-28.endive",
-            "created": int(time.time()), "livemode": False,
-            "data": {"object": {
-                "id": payment.provider_reference, "object": "payment_intent",
-                "amount": 8000, "amount_received": 8000, "currency": "gbp",
-                "status": "succeeded", "latest_charge": f"ch_{uuid.uuid4().hex[:24]}",
-                "metadata": {"carepay_payment": str(payment.public_id)},
-            }},
+        body = stripe_event("payment_intent.succeeded", {
+            "id": payment.provider_reference, "object": "payment_intent",
+            "amount": 8000, "amount_received": 8000, "currency": "gbp",
+            "status": "succeeded", "latest_charge": f"ch_{uuid.uuid4().hex[:24]}",
+            "metadata": {"carepay_payment": str(payment.public_id)},
         })
         events.append(("/billing/webhooks/card/", body,
                        {"HTTP_STRIPE_SIGNATURE": stripe_signature(body, SECRET)}))

@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from decimal import Decimal
 
-from signing import stripe_signature
+from signing import stripe_event, stripe_signature
 
 SECRET = "whsec_peer_benchmark"
 APPS = ["getpaid", "getpaid_shop"]
@@ -39,15 +37,10 @@ def prepare(n: int) -> list[tuple[str, str, dict[str, str]]]:
                 external_id=f"pi_{uuid.uuid4().hex[:24]}") for order in orders)
     events = []
     for payment in payments:
-        body = json.dumps({
-            "id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event",
-            "type": "payment_intent.succeeded", "api_version": "2026-10-28.endive",
-            "created": int(time.time()), "livemode": False,
-            "data": {"object": {
-                "id": payment.external_id, "object": "payment_intent", "amount": 8000,
-                "amount_received": 8000, "currency": "gbp", "status": "succeeded",
-                "metadata": {"payment_id": str(payment.pk)},
-            }},
+        body = stripe_event("payment_intent.succeeded", {
+            "id": payment.external_id, "object": "payment_intent", "amount": 8000,
+            "amount_received": 8000, "currency": "gbp", "status": "succeeded",
+            "metadata": {"payment_id": str(payment.pk)},
         })
         signature = stripe_signature(body, SECRET)
         events.append((f"/getpaid/callback/{payment.pk}/", body,

@@ -7,12 +7,10 @@ the payment's token as ``client_reference_id`` (this provider reads no
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from decimal import Decimal
 
-from signing import stripe_signature
+from signing import stripe_event, stripe_signature
 
 SECRET = "whsec_peer_benchmark"
 APPS = ["payments", "payments_shop"]
@@ -41,16 +39,11 @@ def prepare(n: int) -> list[tuple[str, str, dict[str, str]]]:
                 total=Decimal("80.00"), token=str(uuid.uuid4())) for _ in range(n))
     events = []
     for payment in payments:
-        body = json.dumps({
-            "id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event",
-            "type": "checkout.session.completed", "api_version": "2026-10-28.endive",
-            "created": int(time.time()), "livemode": False,
-            "data": {"object": {
-                "id": f"cs_{uuid.uuid4().hex[:24]}", "object": "checkout.session",
-                "client_reference_id": payment.token, "status": "complete",
-                "payment_status": "paid", "amount_total": 8000, "currency": "gbp",
-                "payment_intent": f"pi_{uuid.uuid4().hex[:24]}",
-            }},
+        body = stripe_event("checkout.session.completed", {
+            "id": f"cs_{uuid.uuid4().hex[:24]}", "object": "checkout.session",
+            "client_reference_id": payment.token, "status": "complete",
+            "payment_status": "paid", "amount_total": 8000, "currency": "gbp",
+            "payment_intent": f"pi_{uuid.uuid4().hex[:24]}",
         })
         events.append(("/payments/process/stripe/", body,
                        {"HTTP_STRIPE_SIGNATURE": stripe_signature(body, SECRET)}))

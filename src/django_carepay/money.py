@@ -149,6 +149,73 @@ def parse_amount(text: str) -> Decimal:
     return Decimal(ascii_digits)
 
 
+def parse_localized_amount(text: str) -> Decimal:
+    """Read an amount a person typed into a form, in the active language's way of
+    writing numbers, refusing what could be read two ways.
+
+    The decimal and thousands separators are Django's formats for the active language
+    (``get_format("DECIMAL_SEPARATOR")``, ``"THOUSAND_SEPARATOR"``): in German
+    ``95,00`` is 95.00 and ``1.234,50`` is 1234.50; in English ``1,234.50`` is 1234.50.
+    Thousands separators must group by three. An input with a single thousands
+    separator followed by three digits and no decimal separator (``1.234`` in German,
+    ``1,234`` in English) means 1234 to some readers and 1.234 to others: it is refused
+    (``code="ambiguous"``), never guessed. A point with other than three digits after it
+    is read as the decimal point wherever the point is not the decimal separator
+    (``95.00`` in German is 95.00, as the JSON API and English write it), as Django's
+    own ``sanitize_separators`` does. The rest is :func:`parse_amount`'s rule (digits
+    of any script, no exponent).
+
+    Django's ``sanitize_separators`` is not used as it is: it drops thousands
+    separators only with ``USE_THOUSAND_SEPARATOR`` on, so it refuses ``1.234,50`` on a
+    default project, and with it on it reads ``1.234`` as 1234 without a word.
+
+    For forms only: the JSON API and the services keep :func:`parse_amount`, where an
+    amount is always written ``95.00``.
+    """
+    from django.utils.formats import get_format
+
+    decimal = unicodedata.normalize("NFKC", str(get_format("DECIMAL_SEPARATOR")))
+    thousands = unicodedata.normalize("NFKC", str(get_format("THOUSAND_SEPARATOR")))
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    sign, body = (cleaned[0], cleaned[1:]) if cleaned[:1] in ("+", "-") else ("", cleaned)
+    whole: str = body
+    fraction: str | None = None
+    if decimal and decimal in body:
+        whole, fraction = body.split(decimal, 1)
+    if fraction is not None and (decimal in fraction or (thousands and thousands in fraction)):
+        raise InvalidAmount(gettext(
+            "%(text)r is not a number; write it like %(example)s."
+        ) % {"text": text, "example": f"1234{decimal}50"})
+    if thousands and thousands in whole:
+        groups = whole.split(thousands)
+        grouped = 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+        if not grouped:
+            if thousands == "." and fraction is None and len(groups) == 2:
+                # "95.00" where the point groups thousands: the point as the API writes it.
+                return parse_amount(sign + whole)
+            raise InvalidAmount(gettext(
+                "%(text)r is not a number; write it like %(example)s."
+            ) % {"text": text, "example": f"1234{decimal}50"})
+        if fraction is None and len(groups) == 2 and thousands in ".,":
+            raise InvalidAmount(gettext(
+                "%(text)r could mean two different amounts; write it without a thousands "
+                "separator, like %(example)s."
+            ) % {"text": text, "example": f"1234{decimal}50"}, code="ambiguous")
+        whole = "".join(groups)
+    return parse_amount(sign + whole + ("" if fraction is None else "." + fraction))
+
+
+def format_amount(amount: object, currency: str) -> str:
+    """``amount`` as a person would type it back into a form in the active language:
+    the currency's decimals and the language's decimal separator, no symbol and no
+    thousands separators (``80.00`` in English, ``80,00`` in German), so that
+    :func:`parse_localized_amount` reads it as the same amount."""
+    from django.utils.formats import get_format
+
+    value = normalize(to_decimal(amount), validate_currency(currency))
+    return f"{value:f}".replace(".", str(get_format("DECIMAL_SEPARATOR")))
+
+
 def to_decimal(value: object) -> Decimal:
     """Convert ``value`` to Decimal, refusing floats (they are not exact) and bools.
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from ..exceptions import CarepayError, InvalidAmount
-from ..money import parse_amount
+from ..money import parse_localized_amount
 
 
 def add_service_error(form: forms.Form, exc: CarepayError) -> None:
@@ -18,19 +18,29 @@ def add_service_error(form: forms.Form, exc: CarepayError) -> None:
 
 
 class AmountField(forms.DecimalField):
-    """A money amount as a person types it, read by :func:`~django_carepay.money.parse_amount`
-    (the one rule services apply too): digits of any script, ``.`` as the point."""
+    """A money amount as a person types it in the active language, read by
+    :func:`~django_carepay.money.parse_localized_amount`: ``95,00`` and ``1.234,50`` in
+    German, ``95.00`` and ``1,234.50`` in English, digits of any script; an amount that
+    could be read two ways (``1.234`` in German) is refused with a message saying so.
+
+    The field is localized: the amount a form starts with is shown the same way
+    (``95,00`` in German), in a text input (``inputmode="decimal"``), not a number
+    input, whose value the browser would rewrite."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 3)
+        kwargs.setdefault("localize", True)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value.strip() not in self.empty_values:
             try:
-                value = parse_amount(value)
-            except InvalidAmount:
+                value = parse_localized_amount(value)
+            except InvalidAmount as exc:
+                if exc.code == "ambiguous":
+                    raise forms.ValidationError(str(exc), code="ambiguous") from None
                 raise forms.ValidationError(self.error_messages["invalid"],
                                             code="invalid") from None
         return super().to_python(value)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from .conf import carepay_settings
@@ -45,7 +46,7 @@ def check_paid_on(paid_on: date | None) -> None:
     if paid_on is not None and paid_on > timezone.localdate():
         raise InvalidInput(gettext(
             "The date paid (%(day)s) is in the future."
-        ) % {"day": f"{paid_on:%d %b %Y}"},
+        ) % {"day": date_format(paid_on, gettext("j M Y"))},
                            field="paid_on", code="future")
 
 

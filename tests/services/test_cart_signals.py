@@ -184,7 +184,7 @@ class TestRefundLine:
 
     def test_an_unpaid_line_is_refused(self, cart):
         invoice, *_ = cart
-        with pytest.raises(InvalidState, match=r"No payment of Invoice .* holds 25\.00 GBP"):
+        with pytest.raises(InvalidState, match=r"No payment of Invoice .* holds £25\.00"):
             services.refund_line(invoice.lines.get(position=1))
         assert not Transaction.objects.exists()
 

@@ -50,7 +50,7 @@ class TestAmounts:
         factories.pay_cash(invoice, "30.00")
 
         with nothing_changes(invoice), pytest.raises(
-                InvalidAmount, match=r"50\.01 GBP is more than the .* due .* enter at most"):
+                InvalidAmount, match=r"£50\.01 is more than the .* due .* enter at most"):
             services.record_payment(invoice, backend="cash", amount="50.01", by=staff)
 
     def test_online_amount_above_the_amount_due(self, invoice, nothing_changes):
@@ -62,7 +62,7 @@ class TestAmounts:
         services.refund_payment(payment, amount="30.00")
 
         with nothing_changes(invoice, payment), pytest.raises(
-                InvalidAmount, match=r"50\.01 GBP is more than the .* can still be refunded"):
+                InvalidAmount, match=r"£50\.01 is more than the .* can still be refunded"):
             services.refund_payment(payment, amount="50.01")
 
     def test_messages_show_amounts_in_the_currencys_minor_unit(self, invoice, staff):
@@ -70,9 +70,9 @@ class TestAmounts:
         invoice = factories.reload(invoice)
         payment = factories.reload(payment)
 
-        with pytest.raises(InvalidAmount, match=r"the 50\.00 GBP due .* at most 50\.00\.$"):
+        with pytest.raises(InvalidAmount, match=r"the £50\.00 due .* at most 50\.00\.$"):
             services.record_payment(invoice, backend="cash", amount="50.01", by=staff)
-        with pytest.raises(InvalidAmount, match=r"the 30\.00 GBP that can still be refunded"):
+        with pytest.raises(InvalidAmount, match=r"the £30\.00 that can still be refunded"):
             services.refund_payment(payment, amount="30.01")
 
     @pytest.mark.parametrize(("amount", "message"), [

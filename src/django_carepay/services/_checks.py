@@ -17,7 +17,7 @@ from ..backends import BasePaymentBackend, get_backend
 from ..conf import carepay_settings
 from ..exceptions import BackendNotAvailable, InvalidAmount, InvalidInput, InvalidState
 from ..models import Invoice, Payment
-from ..money import normalize, quantize
+from ..money import display_money, format_amount, quantize
 from ._locks import _lock_invoice, _with_lock_timeout
 
 
@@ -35,7 +35,9 @@ def _status(obj: Invoice | Payment) -> str:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{normalize(amount, currency)} {currency}"
+    """An amount inside a message people read: formatted for the active language
+    (``£80.00``, ``80,00 £``), by :func:`~django_carepay.money.format_money`."""
+    return display_money(amount, currency)
 
 
 def _check_length(model: type[models.Model], field: str, value: str) -> None:
@@ -73,10 +75,10 @@ def _staff_amount(invoice: Invoice, amount: object | None) -> Decimal:
     if value > due:
         raise InvalidAmount(
             gettext(
-                "%(value)s %(currency)s is more than the %(due)s %(currency)s due on "
-                "%(invoice)s; enter at most %(due)s."
-            ) % {"value": value, "currency": invoice.currency, "due": due,
-                "invoice": _describe(invoice)}
+                "%(value)s is more than the %(due)s due on %(invoice)s; enter at most "
+                "%(most)s."
+            ) % {"value": _money(value, invoice.currency), "due": _money(due, invoice.currency),
+                "most": format_amount(due, invoice.currency), "invoice": _describe(invoice)}
         )
     return value
 

@@ -18,9 +18,9 @@ from ..conf import carepay_settings
 from ..emails import email_enabled, payer_email
 from ..exceptions import InvalidAmount, InvalidInput, InvalidState
 from ..models import AuditEntry, Invoice, InvoiceLine, InvoiceSequence, Payment
-from ..money import normalize, validate_currency
+from ..money import validate_currency
 from ._audit import audit
-from ._checks import _check_length, _describe, _status, _transition
+from ._checks import _check_length, _describe, _money, _status, _transition
 from ._locks import _copy_state, _lock_invoice
 from ._notify import _email_invoice_after_commit, _send
 from ._senders import remember_lines
@@ -179,11 +179,10 @@ def void_invoice(invoice: Invoice, *, by: Any = None, reason: str = "") -> Invoi
         if locked.net_paid > 0:
             raise InvalidState(
                 gettext(
-                    "%(invoice)s has received %(amount)s %(currency)s that was not refunded; "
-                    "refund the payments first, or write the invoice off."
+                    "%(invoice)s has received %(amount)s that was not refunded; refund the "
+                    "payments first, or write the invoice off."
                 ) % {"invoice": _describe(locked),
-                    "amount": normalize(locked.net_paid, locked.currency),
-                    "currency": locked.currency}
+                    "amount": _money(locked.net_paid, locked.currency)}
             )
         in_flight = list(locked.payments.filter(status__in=Payment.IN_FLIGHT))
         waiting = [p for p in in_flight if p.status != Payment.Status.PENDING]

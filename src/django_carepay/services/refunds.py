@@ -16,7 +16,7 @@ from ..logs import log_extra
 from ..models import AuditEntry, InvoiceLine, Payment, Transaction
 from ..money import quantize, round_to_currency
 from ._audit import audit
-from ._checks import _backend_or_none, _status
+from ._checks import _backend_or_none, _money, _status
 from ._ledger import _already_in_ledger, _apply_refund, _save_refund
 from ._locks import _copy_state, _lock_payment, _with_lock_timeout
 from ._notify import _email_refund_after_commit, _send
@@ -88,15 +88,16 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
         if value > refundable:
             raise InvalidAmount(
                 gettext(
-                    "%(value)s %(currency)s is more than the %(refundable)s %(currency)s that "
-                    "can still be refunded on this payment."
-                ) % {"value": value, "currency": locked.currency, "refundable": refundable}
+                    "%(value)s is more than the %(refundable)s that can still be refunded on "
+                    "this payment."
+                ) % {"value": _money(value, locked.currency),
+                     "refundable": _money(refundable, locked.currency)}
             )
         if value < refundable and not be.supports_partial_refunds:
             raise InvalidAmount(
                 gettext(
                     "Payment method %(alias)r can only refund the full %(refundable)s."
-                ) % {"alias": be.alias, "refundable": refundable}
+                ) % {"alias": be.alias, "refundable": _money(refundable, locked.currency)}
             )
         # One key per refund request: the requests this service has recorded the
         # answer of, the refunds reversed since, and the amount. Not the refund rows:

@@ -53,8 +53,8 @@ class TestApprovingOnAPaidInvoice:
             services.approve_payment(paid_meanwhile, by=approver)
 
         assert str(refusal.value) == (
-            f"Invoice {invoice.number} is already paid; approving this transfer of 80.00 "
-            "GBP would overpay it by 80.00 GBP. Reject it if the money did not arrive, or "
+            f"Invoice {invoice.number} is already paid; approving this transfer of £80.00 "
+            "would overpay it by £80.00. Reject it if the money did not arrive, or "
             "approve it with allow_overpayment=True to record the overpayment (the invoice "
             "is then listed as needing a refund).")
 
@@ -69,8 +69,8 @@ class TestApprovingOnAPaidInvoice:
 
     def test_a_corrected_amount_above_what_is_left_is_an_overpayment_too(
             self, submitted, approver, invoice):
-        with pytest.raises(InvalidState, match=r"has 80\.00 GBP left to pay; approving "
-                                               r"100\.00 GBP would overpay it by 20\.00"):
+        with pytest.raises(InvalidState, match=r"has £80\.00 left to pay; approving "
+                                               r"£100\.00 would overpay it by £20\.00"):
             services.approve_payment(submitted, by=approver, amount="100.00")
 
         assert factories.reload(submitted).status == Payment.Status.AWAITING_APPROVAL
@@ -192,9 +192,9 @@ class TestRecordingCashWhileATransferWaits:
             services.record_payment(invoice, backend="cash", by=staff)
 
         assert str(refusal.value) == (
-            f"Invoice {invoice.number} has a transfer of 80.00 GBP (reference "
-            f"{reference_for(invoice)}) awaiting approval; recording 80.00 GBP as well "
-            "would overpay it by 80.00 GBP once the transfer is approved. Approve or reject "
+            f"Invoice {invoice.number} has a transfer of £80.00 (reference "
+            f"{reference_for(invoice)}) awaiting approval; recording £80.00 as well "
+            "would overpay it by £80.00 once the transfer is approved. Approve or reject "
             "the transfer first, or record the payment with allow_pending_transfers=True.")
 
     def test_is_recorded_when_staff_say_so(self, submitted, staff, invoice):

@@ -70,7 +70,7 @@ class TestThePageRefuses:
 
         # The service's refusal names the field: it shows next to the amount.
         assert response.context["form"].errors == {"amount": [
-            f"80.01 GBP is more than the 80.00 GBP due on Invoice {invoice.number}; "
+            f"£80.01 is more than the £80.00 due on Invoice {invoice.number}; "
             "enter at most 80.00."]}
         assert "enter at most 80.00" in response.content.decode()
 
@@ -79,7 +79,7 @@ class TestThePageRefuses:
 
         response = refused(invoice, confirmation(invoice, amount="60"))
 
-        assert "60.00 GBP is more than the 50.00 GBP due" in response.content.decode()
+        assert "£60.00 is more than the £50.00 due" in response.content.decode()
 
     def test_no_amount(self, refused, invoice):
         response = refused(invoice, confirmation(invoice, amount="0"))
@@ -155,7 +155,7 @@ class TestTheServiceRefuses:
 
     def test_an_amount_above_the_amount_due(self, invoice):
         with pytest.raises(InvalidAmount, match=(
-                rf"^80\.01 GBP is more than the 80\.00 GBP due on Invoice {invoice.number}; "
+                rf"^£80\.01 is more than the £80\.00 due on Invoice {invoice.number}; "
                 r"enter at most 80\.00\.$")):
             submit(invoice, amount="80.01", proof=pdf_proof())
 

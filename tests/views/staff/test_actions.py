@@ -73,10 +73,10 @@ class TestRecordPayment:
 
         assert response.status_code == 400
         assert errors_of(response, "record_form") == {"amount": [
-            f"90.00 GBP is more than the 80.00 GBP due on Invoice {invoice.number}; enter "
+            f"£90.00 is more than the £80.00 due on Invoice {invoice.number}; enter "
             "at most 80.00."]}
         page = response.content.decode()
-        assert 'aria-invalid="true"' in page and "more than the 80.00 GBP due" in page
+        assert 'aria-invalid="true"' in page and "more than the £80.00 due" in page
 
     def test_a_date_in_the_future_is_refused(self, clerk_client, invoice, nothing_changes):
         tomorrow = timezone.localdate() + timedelta(days=1)
@@ -182,7 +182,7 @@ class TestRefund:
         assert response.status_code == 400
         [row] = response.context["rows"]
         assert {k: [str(e) for e in v] for k, v in row.refund_form.errors.items()} == {
-            "amount": ["81.00 GBP is more than the 80.00 GBP that can still be refunded on "
+            "amount": ["£81.00 is more than the £80.00 that can still be refunded on "
                        "this payment."]}
         assert 'open>' in response.content.decode()  # the refund panel stays open
 

@@ -58,19 +58,21 @@ def approve(request: HttpRequest, public_id: object) -> HttpResponse:
     payment = get_object_or_404(Payment, public_id=public_id)
     form = ApproveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not approved: {form.errors.as_text()}")
+        messages.error(request, gettext("Not approved: %(reason)s") % {
+            "reason": form.errors.as_text()})
         return redirect("carepay:approvals")
     try:
         services.approve_payment(payment, by=request.user, notes=form.cleaned_data["notes"],
                                  amount=form.cleaned_data["amount"],
                                  allow_overpayment=form.cleaned_data["allow_overpayment"])
     except WouldOverpay as exc:
-        messages.error(request, f"Not approved: {overpayment_advice(exc)}")
+        messages.error(request, gettext("Not approved: %(reason)s") % {
+            "reason": overpayment_advice(exc)})
     except CarepayError as exc:
-        messages.error(request, f"Not approved: {exc}")
+        messages.error(request, gettext("Not approved: %(reason)s") % {"reason": exc})
     else:
-        messages.success(request, f"Approved {payment.reference} for "
-                                  f"{payment.invoice.number}.")
+        messages.success(request, gettext("Approved %(reference)s for %(number)s.") % {
+            "reference": payment.reference, "number": payment.invoice.number})
     return redirect("carepay:approvals")
 
 
@@ -80,13 +82,14 @@ def reject(request: HttpRequest, public_id: object) -> HttpResponse:
     payment = get_object_or_404(Payment, public_id=public_id)
     form = RejectForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Not rejected: give a reason; the payer is told it.")
+        messages.error(request, gettext("Not rejected: give a reason; the payer is told it."))
         return redirect("carepay:approvals")
     try:
         services.reject_payment(payment, by=request.user, notes=form.cleaned_data["reason"])
     except CarepayError as exc:
-        messages.error(request, f"Not rejected: {exc}")
+        messages.error(request, gettext("Not rejected: %(reason)s") % {"reason": exc})
     else:
-        messages.success(request, f"Rejected {payment.reference} for "
-                                  f"{payment.invoice.number}; the payer was told why.")
+        messages.success(request, gettext(
+            "Rejected %(reference)s for %(number)s; the payer was told why.") % {
+            "reference": payment.reference, "number": payment.invoice.number})
     return redirect("carepay:approvals")

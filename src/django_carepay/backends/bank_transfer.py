@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core import checks
 from django.template import Context, Engine, TemplateSyntaxError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Payment
 from ..money import format_money
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
     from ..models import Invoice
 
-DEFAULT_INSTRUCTIONS = (
+DEFAULT_INSTRUCTIONS = _(
     "Please transfer {{ amount_due }} to the account below and quote the reference "
     "{{ reference }} so we can match your payment. Then tell us about it with the form "
     "below."
@@ -83,12 +85,19 @@ class BankTransferBackend(OfflineRefunds, BasePaymentBackend):
     @property
     def account(self) -> Mapping[str, str]:
         """``account``, then the beneficiary, IBAN and BIC options it does not already
-        show, so the payer sees what the PDF's QR code pays."""
-        details = dict(self.options.get("account") or {})
-        shown = {str(label).upper() for label in details}
-        for label, value in (("Beneficiary", self.beneficiary), ("IBAN", self.iban),
-                             ("BIC", self.bic)):
-            if value and label.upper() not in shown:
+        show, so the payer sees what the PDF's QR code pays.
+
+        Each label is translated here, in the language active when the details are
+        shown: mark labels in settings with ``gettext_noop("Account name")`` (a lazy
+        string cannot be a key of a dict built while settings load) and translate them
+        in the host's catalogue; a label no catalogue has (``"IBAN"``) stays as it is.
+        Values may be lazy translations."""
+        details = {gettext(str(label)) if str(label) else "": str(value)
+                   for label, value in dict(self.options.get("account") or {}).items()}
+        shown = {label.upper() for label in details}
+        for key, label, value in (("BENEFICIARY", gettext("Beneficiary"), self.beneficiary),
+                                  ("IBAN", "IBAN", self.iban), ("BIC", "BIC", self.bic)):
+            if value and key not in shown and label.upper() not in shown:
                 details[label] = value
         return details
 

@@ -87,12 +87,19 @@ class BasePaymentBackend:
         self.alias = alias
         self.params = params
         self.options: dict[str, Any] = dict(params.get("OPTIONS") or {})
-        self.label: str = str(self.options.get("label") or alias)
         self.currencies = frozenset(c.upper() for c in self.options.get("currencies") or ())
         self.countries = frozenset(c.upper() for c in self.options.get("countries") or ())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.alias!r}>"
+
+    @property
+    def label(self) -> str:
+        """The ``label`` option (or the alias) in the active language: a host may give
+        it as ``gettext_lazy("Cash")``, and backends are made once and cached, so the
+        label is turned into text each time it is read, never when the backend is
+        made."""
+        return str(self.options.get("label") or self.alias)
 
     # -- availability ----------------------------------------------------------------
     def is_available(self, invoice: Invoice, country: str | None = None) -> bool:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_carepay import services
 from django_carepay.models import Invoice
 
@@ -20,7 +21,10 @@ def draft_appointment_invoice(appointment: Appointment, *,
         subject=appointment,
         due_date=due_date,
         lines=[{
-            "description": f"GP consultation with {appointment.clinician}",
+            # In the language active when the invoice is made (an issued invoice's
+            # lines never change afterwards).
+            "description": gettext("GP consultation with %(clinician)s") % {
+                "clinician": appointment.clinician},
             "unit_price": appointment.fee,
             "service_date": timezone.localdate(appointment.starts_at),
             "provider_name": appointment.clinician,

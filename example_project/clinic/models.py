@@ -4,6 +4,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Appointment(models.Model):
@@ -15,8 +19,8 @@ class Appointment(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending payment"
-        PAID = "paid", "Paid"
+        PENDING = "pending", _("Pending payment")
+        PAID = "paid", _("Paid")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(
@@ -31,7 +35,10 @@ class Appointment(models.Model):
     )
 
     class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         ordering = ["-starts_at"]
 
     def __str__(self) -> str:
-        return f"{self.clinician}, {self.starts_at:%d %b %Y %H:%M}"
+        when = date_format(timezone.localtime(self.starts_at), gettext("j M Y, H:i"))
+        return f"{self.clinician}, {when}"

@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_carepay.api.openapi_settings import CAREPAY_SCHEMA_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -178,7 +180,7 @@ if os.environ.get("STRIPE_SECRET_KEY"):
     CARD_BACKEND = {
         "BACKEND": "django_carepay.backends.stripe.StripeBackend",
         "OPTIONS": {
-            "label": "Card",
+            "label": _("Card"),
             "secret_key": os.environ["STRIPE_SECRET_KEY"],
             "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
             "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
@@ -190,7 +192,7 @@ if os.environ.get("STRIPE_SECRET_KEY"):
     CHECKOUT_BACKEND = {
         "BACKEND": "django_carepay.backends.stripe.StripeCheckoutBackend",
         "OPTIONS": {
-            "label": "Stripe Checkout",
+            "label": _("Stripe Checkout"),
             "secret_key": os.environ["STRIPE_SECRET_KEY"],
             # One secret, or a list: the platform's endpoint and a Connect endpoint.
             "webhook_secret": [s for s in (os.environ.get("STRIPE_CHECKOUT_WEBHOOK_SECRET",
@@ -204,26 +206,26 @@ if os.environ.get("STRIPE_SECRET_KEY"):
 else:
     CARD_BACKEND = {
         "BACKEND": "django_carepay.backends.dummy.DummyBackend",
-        "OPTIONS": {"label": "Card (demo)"},
+        "OPTIONS": {"label": _("Card (demo)")},
     }
     CHECKOUT_BACKEND = {
         "BACKEND": "django_carepay.backends.dummy.DummyBackend",
-        "OPTIONS": {"label": "Stripe Checkout (demo)"},
+        "OPTIONS": {"label": _("Stripe Checkout (demo)")},
     }
 
 CAREPAY = {
     "BACKENDS": {
         "cash": {
             "BACKEND": "django_carepay.backends.manual.ManualBackend",
-            "OPTIONS": {"label": "Cash"},
+            "OPTIONS": {"label": _("Cash")},
         },
         "terminal": {
             "BACKEND": "django_carepay.backends.manual.ManualBackend",
-            "OPTIONS": {"label": "Card terminal"},
+            "OPTIONS": {"label": _("Card terminal")},
         },
         "cheque": {
             "BACKEND": "django_carepay.backends.manual.ManualBackend",
-            "OPTIONS": {"label": "Cheque", "currencies": ["GBP"]},
+            "OPTIONS": {"label": _("Cheque"), "currencies": ["GBP"]},
         },
         # Online card payments: Stripe when its keys are in the environment, otherwise
         # the dummy provider, which confirms every payment without moving money.
@@ -238,16 +240,16 @@ CAREPAY = {
         "bank_transfer": {
             "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
             "OPTIONS": {
-                "label": "International bank transfer (SWIFT)",
-                "instructions": (
+                "label": _("International bank transfer (SWIFT)"),
+                "instructions": _(
                     "Send {{ amount_due }} by international transfer to the account below, "
                     "quoting <strong>{{ reference }}</strong> so we can match it to invoice "
                     "{{ invoice.number }}. Ask your bank to charge its fees to you (OUR), "
                     "or less than the amount due will arrive."
                 ),
                 "account": {
-                    "Account name": "Riverside Group Ltd",
-                    "Bank": "Barclays Bank UK PLC, London",
+                    gettext_noop("Account name"): "Riverside Group Ltd",
+                    gettext_noop("Bank"): "Barclays Bank UK PLC, London",
                     "IBAN": "GB33BUKB20201555555555",
                     "SWIFT/BIC": "BUKBGB22",
                 },
@@ -257,16 +259,16 @@ CAREPAY = {
         "bank_transfer_uk": {
             "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
             "OPTIONS": {
-                "label": "UK bank transfer (Faster Payments)",
-                "instructions": (
+                "label": _("UK bank transfer (Faster Payments)"),
+                "instructions": _(
                     "Pay {{ amount_due }} from your UK bank account to the sort code and "
                     "account number below, with <strong>{{ reference }}</strong> as the "
                     "payment reference. Faster Payments usually arrive within minutes."
                 ),
                 "account": {
-                    "Account name": "Riverside Group Ltd",
-                    "Sort code": "20-20-15",
-                    "Account number": "55555555",
+                    gettext_noop("Account name"): "Riverside Group Ltd",
+                    gettext_noop("Sort code"): "20-20-15",
+                    gettext_noop("Account number"): "55555555",
                 },
                 "countries": ["GB"],
                 "currencies": ["GBP"],
@@ -275,16 +277,16 @@ CAREPAY = {
         "bank_transfer_pk": {
             "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
             "OPTIONS": {
-                "label": "Bank transfer in Pakistan (IBFT)",
-                "instructions": (
+                "label": _("Bank transfer in Pakistan (IBFT)"),
+                "instructions": _(
                     "Transfer {{ amount_due }} through IBFT or at any branch to the IBAN "
                     "below. Write <strong>{{ reference }}</strong> in the remarks (purpose "
                     "of payment) so we can match it to invoice {{ invoice.number }}; keep "
                     "the transaction receipt and upload it below."
                 ),
                 "account": {
-                    "Account title": "Riverside Group Ltd",
-                    "Bank": "Standard Chartered Bank (Pakistan) Ltd",
+                    gettext_noop("Account title"): "Riverside Group Ltd",
+                    gettext_noop("Bank"): "Standard Chartered Bank (Pakistan) Ltd",
                     "IBAN": "PK36SCBL0000001123456702",
                 },
                 "countries": ["PK"],
@@ -294,13 +296,13 @@ CAREPAY = {
         "sepa": {
             "BACKEND": "django_carepay.backends.bank_transfer.BankTransferBackend",
             "OPTIONS": {
-                "label": "SEPA transfer",
-                "instructions": (
+                "label": _("SEPA transfer"),
+                "instructions": _(
                     "Send {{ amount_due }} by SEPA credit transfer to the IBAN below with "
                     "<strong>{{ reference }}</strong> as the remittance information."
                 ),
                 "account": {
-                    "Beneficiary": "Riverside Group Ltd",
+                    gettext_noop("Beneficiary"): "Riverside Group Ltd",
                     "IBAN": "DE89370400440532013000",
                     "BIC": "COBADEFFXXX",
                 },

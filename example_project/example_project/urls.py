@@ -3,6 +3,7 @@ billing, carepay's JSON API with its documentation, and the admin."""
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from riverside.views import home
@@ -14,6 +15,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # The language switcher in templates/base.html posts to set_language.
     path("i18n/", include("django.conf.urls.i18n")),
+    # The SaaS single-page app's strings (saas/static/saas/app.js): gettext() in
+    # JavaScript, from example_project/locale/<language>/LC_MESSAGES/djangojs.po.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("saas/", include("saas.urls")),
     path("school/", include("school.urls")),
     path("billing/", include("django_carepay.urls")),

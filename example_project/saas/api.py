@@ -14,6 +14,7 @@ from django_carepay.api.access import IsAuthenticated
 from django_carepay.api.base import CarepayAPIView
 from django_carepay.api.schema import document, refusals
 from django_carepay.models import Payment
+from django_carepay.money import normalize
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -64,7 +65,8 @@ class AccountSerializer(serializers.Serializer):
         if not payments:
             return None
         last = payments[-1]
-        return {"id": str(last.public_id), "status": last.status, "amount": str(last.amount),
+        return {"id": str(last.public_id), "status": last.status,
+                "amount": str(normalize(last.amount, last.currency)),
                 "currency": last.currency, "reference": last.reference,
                 "reason": last.decision_notes if last.status == Payment.Status.FAILED else ""}
 

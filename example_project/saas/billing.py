@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django_carepay import services
 from django_carepay.models import Invoice
 
@@ -44,8 +46,10 @@ def _invoice_first_month(account: Account, plan: Plan, *, send_email: bool) -> I
     price, currency = plan.price_for(account.country)
     invoice = services.create_invoice(
         customer=account.owner, subject=account, currency=currency,
-        lines=[{"description": f"Riverside Cloud {plan.name} plan: first month "
-                               f"({plan.credits:,} credits)",
+        lines=[{"description": gettext(
+                    "Riverside Cloud %(plan)s plan: first month (%(credits)s credits)") % {
+                    "plan": plan.name, "credits": number_format(plan.credits,
+                                                                force_grouping=True)},
                 "unit_price": price}],
         billing={"country": account.country, "name": account.name,
                  "email": account.owner.email},

@@ -7,6 +7,7 @@ from decimal import Decimal
 from babel.numbers import get_territory_currencies
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Plan(models.Model):
@@ -25,6 +26,8 @@ class Plan(models.Model):
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the sign-up form.")
 
     class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
         ordering = ["position", "monthly_price"]
 
     def __str__(self) -> str:
@@ -52,6 +55,8 @@ class PlanPrice(models.Model):
     monthly_price = models.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta:
+        verbose_name = _("plan price")
+        verbose_name_plural = _("plan prices")
         constraints = [
             models.UniqueConstraint(fields=["plan", "currency"],
                                     name="saas_one_price_per_currency"),
@@ -69,8 +74,8 @@ class Account(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Pending payment"
-        ACTIVE = "active", "Active"
+        PENDING_PAYMENT = "pending_payment", _("Pending payment")
+        ACTIVE = "active", _("Active")
 
     name = models.CharField(max_length=200)
     owner = models.ForeignKey(
@@ -85,6 +90,8 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -100,8 +107,8 @@ class Subscription(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACTIVE = "active", "Active"
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="subscriptions")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
@@ -116,6 +123,8 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

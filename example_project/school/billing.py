@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 from django_carepay import services
 from django_carepay.models import Invoice, InvoiceLine
 
@@ -37,7 +38,8 @@ def check_out(student: Any, *, lessons: Iterable[Lesson] = (),
         for lesson in Lesson.objects.select_for_update().filter(
                 pk__in=[x.pk for x in lessons]).select_related("teacher"):
             if lesson.status != Lesson.Status.OPEN:
-                raise CartError(f"The {lesson} has just been booked by someone else.")
+                raise CartError(gettext("The %(lesson)s has just been booked by someone "
+                                       "else.") % {"lesson": lesson})
             lesson.status, lesson.student = Lesson.Status.RESERVED, student
             lesson.save(update_fields=["status", "student"])
             lines.append({"description": str(lesson), "unit_price": lesson.price,
@@ -47,18 +49,25 @@ def check_out(student: Any, *, lessons: Iterable[Lesson] = (),
                 pk__in=[w.pk for w in seats]):
             wanted = seats[workshop]
             if wanted > workshop.seats_left:
-                raise CartError(f"{workshop} has {workshop.seats_left} seat(s) left.")
+                raise CartError(ngettext("%(workshop)s has %(count)s seat left.",
+                                         "%(workshop)s has %(count)s seats left.",
+                                         workshop.seats_left) % {
+                    "workshop": workshop, "count": workshop.seats_left})
             for number in range(1, wanted + 1):
                 seat = WorkshopSeat.objects.create(workshop=workshop, student=student)
-                lines.append({"description": f"{workshop}: seat {number} of {wanted}",
+                lines.append({"description": gettext("%(workshop)s: seat %(number)s of %(wanted)s")
+                              % {"workshop": workshop, "number": number, "wanted": wanted},
                               "unit_price": workshop.price, "service_date": workshop.date,
                               "subject": seat})
         for course in courses:
             enrollment = Enrollment.objects.create(course=course, student=student)
-            lines.append({"description": f"{course} ({course.weeks} weeks)",
+            lines.append({"description": ngettext("%(course)s (%(weeks)s week)",
+                                                  "%(course)s (%(weeks)s weeks)", course.weeks)
+                              % {"course": course, "weeks": course.weeks},
                           "unit_price": course.price, "subject": enrollment})
         if not lines:
-            raise CartError("The cart is empty: pick a lesson, a workshop seat or a course.")
+            raise CartError(gettext("The cart is empty: pick a lesson, a workshop seat or a "
+                                    "course."))
         invoice = services.create_invoice(
             customer=student, lines=lines, metadata={"site": "school"},
             billing={"name": student.get_full_name() or student.get_username(),
@@ -71,4 +80,5 @@ def refund_seat(seat: WorkshopSeat, *, by: Any = None) -> Any:
     line = InvoiceLine.objects.get(
         subject_content_type=ContentType.objects.get_for_model(WorkshopSeat),
         subject_object_id=str(seat.pk))
-    return services.refund_line(line, by=by, reason=f"Seat released: {seat}")
+    return services.refund_line(line, by=by, reason=gettext("Seat released: %(seat)s") % {
+        "seat": seat})

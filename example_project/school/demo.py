@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from clinic.demo import DEMO_PASSWORD
 
@@ -14,8 +15,10 @@ from .models import Course, Lesson, Teacher, Workshop
 
 STUDENT = {"username": "student1", "first_name": "Sam", "last_name": "Rivera",
            "email": "sam.rivera@example.com"}
-TEACHERS = [("Clara Wieck", "clara.wieck@example.com", "Piano"),
-            ("Django Reinhardt", "django.reinhardt@example.com", "Guitar")]
+# Instruments are marked for translation: a lesson's name says its instrument in the
+# reader's language (school.models.Lesson.__str__).
+TEACHERS = [("Clara Wieck", "clara.wieck@example.com", gettext_noop("Piano")),
+            ("Django Reinhardt", "django.reinhardt@example.com", gettext_noop("Guitar"))]
 WORKSHOPS = [("Jazz improvisation weekend", 12, "45.00", 12),
              ("Choir day", 19, "25.00", 30)]
 COURSES = [("Music theory, grade 5", 10, "180.00"), ("Sight-reading for adults", 6, "95.00")]

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class Teacher(models.Model):
     name = models.CharField(max_length=100)
     email = models.EmailField()
     instrument = models.CharField(max_length=50)
+
+    class Meta:
+        verbose_name = _("teacher")
+        verbose_name_plural = _("teachers")
 
     def __str__(self) -> str:
         return self.name
@@ -24,9 +32,9 @@ class Lesson(models.Model):
     """A one-to-one lesson slot: open until a student books it, paid with the cart."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESERVED = "reserved", "Reserved (awaiting payment)"
-        PAID = "paid", "Paid"
+        OPEN = "open", pgettext_lazy("lesson", "Open")
+        RESERVED = "reserved", _("Reserved (awaiting payment)")
+        PAID = "paid", _("Paid")
 
     teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="lessons")
     starts_at = models.DateTimeField()
@@ -37,11 +45,16 @@ class Lesson(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
 
     class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
         ordering = ["starts_at", "id"]
 
     def __str__(self) -> str:
-        return (f"{self.teacher.instrument} lesson with {self.teacher} "
-                f"({self.starts_at:%a %d %b, %H:%M})")
+        # In the active language: the instrument (a name marked in school.demo), the day
+        # and time in that language's format ("Tue 1 Dec, 10:00", "Di. 1. Dez., 10:00").
+        return gettext("%(instrument)s lesson with %(teacher)s (%(when)s)") % {
+            "instrument": gettext(self.teacher.instrument), "teacher": self.teacher,
+            "when": date_format(timezone.localtime(self.starts_at), gettext("D j M, H:i"))}
 
 
 class Workshop(models.Model):
@@ -51,6 +64,8 @@ class Workshop(models.Model):
     capacity = models.PositiveSmallIntegerField()
 
     class Meta:
+        verbose_name = _("workshop")
+        verbose_name_plural = _("workshops")
         ordering = ["date", "id"]
 
     def __str__(self) -> str:
@@ -66,9 +81,9 @@ class WorkshopSeat(models.Model):
     """One seat at a workshop; a student may take several (for a friend)."""
 
     class Status(models.TextChoices):
-        RESERVED = "reserved", "Reserved (awaiting payment)"
-        PAID = "paid", "Paid"
-        RELEASED = "released", "Refunded and released"
+        RESERVED = "reserved", _("Reserved (awaiting payment)")
+        PAID = "paid", _("Paid")
+        RELEASED = "released", _("Refunded and released")
 
     workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="seats")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -77,10 +92,13 @@ class WorkshopSeat(models.Model):
                               default=Status.RESERVED)
 
     class Meta:
+        verbose_name = _("workshop seat")
+        verbose_name_plural = _("workshop seats")
         ordering = ["workshop", "id"]
 
     def __str__(self) -> str:
-        return f"Seat #{self.pk} at {self.workshop}"
+        return gettext("Seat #%(number)s at %(workshop)s") % {"number": self.pk,
+                                                               "workshop": self.workshop}
 
 
 class Course(models.Model):
@@ -88,20 +106,28 @@ class Course(models.Model):
     weeks = models.PositiveSmallIntegerField()
     price = models.DecimalField(max_digits=8, decimal_places=2)
 
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
     def __str__(self) -> str:
         return self.title
 
 
 class Enrollment(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending payment"
-        ACTIVE = "active", "Enrolled"
+        PENDING = "pending", _("Pending payment")
+        ACTIVE = "active", _("Enrolled")
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                 related_name="school_enrollments")
     status = models.CharField(max_length=20, choices=Status.choices,
                               default=Status.PENDING)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
 
     def __str__(self) -> str:
         return f"{self.course} ({self.student})"

@@ -9,7 +9,7 @@ from typing import Any
 
 #: The settings that make the test project serve the example project's pages.
 SERVED = ("ROOT_URLCONF", "TEMPLATES", "MIDDLEWARE", "LOGIN_URL", "LOGIN_REDIRECT_URL",
-          "LOGOUT_REDIRECT_URL")
+          "LOGOUT_REDIRECT_URL", "LOCALE_PATHS")
 
 
 def example_carepay() -> dict[str, Any]:
@@ -18,8 +18,10 @@ def example_carepay() -> dict[str, Any]:
     from example_project import settings as example_settings
 
     config: dict[str, Any] = copy.deepcopy(example_settings.CAREPAY)
+    from django.utils.translation import gettext_lazy
+
     config["BACKENDS"]["card"] = {"BACKEND": "django_carepay.backends.dummy.DummyBackend",
-                                  "OPTIONS": {"label": "Card (demo)"}}
+                                  "OPTIONS": {"label": gettext_lazy("Card (demo)")}}
     return config
 
 

@@ -10,6 +10,19 @@
   const accountsApi = root.dataset.saasApi;
   const csrf = root.dataset.csrf;
   const $ = (id) => document.getElementById(id);
+  // Text in the page's language: gettext() and interpolate() come from Django's
+  // JavaScript catalogue (the "javascript-catalog" URL, loaded before this file);
+  // amounts and numbers are formatted for the same language.
+  const lang = document.documentElement.lang || "en";
+  const t = (translated, values) => interpolate(translated, values, true);
+  // As many decimals as the API writes (the currency's own: "27500.00" PKR), not the
+  // browser's display digits for the currency (which would show "PKR 27,500").
+  const money = (amount, currency) => {
+    const places = (String(amount).split(".")[1] || "").length;
+    return new Intl.NumberFormat(lang, { style: "currency", currency, minimumFractionDigits: places,
+                                         maximumFractionDigits: places }).format(Number(amount));
+  };
+  const number = (n) => Number(n).toLocaleString(lang);
   let invoice = null;
   let method = null;
 
@@ -45,18 +58,22 @@
   async function refreshBanner() {
     const accounts = await call(accountsApi);
     const lines = accounts.map((a) => {
-      if (a.status === "active") return `${a.name} is active with ${a.credits.toLocaleString()} credits.`;
+      if (a.status === "active") {
+        return { kind: "success", text: t(gettext("%(name)s is active with %(credits)s credits."), { name: a.name, credits: number(a.credits) }) };
+      }
       const p = a.last_payment;
       if (p && p.status === "awaiting_approval") {
-        return `${a.name}: your transfer of ${p.amount} ${p.currency} (reference ${p.reference}) is awaiting approval.`;
+        return { kind: "info", text: t(gettext("%(name)s: your transfer of %(amount)s (reference %(reference)s) is awaiting approval."), { name: a.name, amount: money(p.amount, p.currency), reference: p.reference }) };
       }
-      if (p && p.status === "failed") return `${a.name}: your transfer was not approved (${p.reason}). Please pay again.`;
-      return `${a.name} starts as soon as its invoice is paid.`;
+      if (p && p.status === "failed") {
+        return { kind: "warning", text: t(gettext("%(name)s: your transfer was not approved (%(reason)s). Please pay again."), { name: a.name, reason: p.reason }) };
+      }
+      return { kind: "warning", text: t(gettext("%(name)s starts as soon as its invoice is paid."), { name: a.name }) };
     });
     $("pending-banner").hidden = lines.length === 0;
-    $("pending-banner").replaceChildren(...lines.map((text) => {
+    $("pending-banner").replaceChildren(...lines.map(({ kind, text }) => {
       const li = document.createElement("li");
-      li.className = text.includes("awaiting") ? "info" : text.includes("active") ? "success" : "warning";
+      li.className = kind;
       li.textContent = text;
       return li;
     }));
@@ -66,7 +83,7 @@
   async function loadPlans() {
     const plans = await call(root.dataset.plans);
     $("plan").replaceChildren(...plans.filter((p) => Number(p.monthly_price) > 0).map((p) => {
-      const option = new Option(`${p.name}: ${p.monthly_price} ${p.currency} a month, ${p.credits.toLocaleString()} credits`, p.slug);
+      const option = new Option(t(gettext("%(plan)s: %(price)s a month, %(credits)s credits"), { plan: p.name, price: money(p.monthly_price, p.currency), credits: number(p.credits) }), p.slug);
       return option;
     }));
   }
@@ -87,12 +104,13 @@
   // -- 2. method selector by country ---------------------------------------------------
   async function showMethods(country) {
     const methods = await call(`${billingApi}methods/?invoice=${invoice.id}&country=${country}`);
-    $("amount-due").textContent = `Invoice ${invoice.number}: ${invoice.amount_payable} ${invoice.currency} to pay.`;
+    $("amount-due").textContent = t(gettext("Invoice %(number)s: %(amount)s to pay."), { number: invoice.number, amount: money(invoice.amount_payable, invoice.currency) });
     const choices = methods.map((m) => {
       const label = document.createElement("label");
       const radio = Object.assign(document.createElement("input"), { type: "radio", name: "method", value: m.method });
       radio.addEventListener("change", () => choose(m));
-      label.append(radio, ` ${m.label} (${m.kind})`);
+      const kind = m.kind === "online" ? pgettext("payment method kind", "online") : pgettext("payment method kind", "by transfer");
+      label.append(radio, ` ${m.label} (${kind})`);
       return label;
     });
     $("methods").replaceChildren($("methods").querySelector("legend"), ...choices);

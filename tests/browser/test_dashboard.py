@@ -47,3 +47,37 @@ def test_finance_sees_the_days_totals_first(page, live_server, transactional_db,
     with page.expect_download() as download:
         page.click("text=Export payments (CSV)")
     assert download.value.suggested_filename.startswith("carepay-payments-")
+
+
+def test_finance_sees_a_reconciliation_that_found_money_missing(
+        page, live_server, transactional_db, django_user_model, card_backend, localstripe,
+        axe_check, artifacts):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from tests.backends.stripe.support import ALIAS
+
+    grant(django_user_model.objects.create_user("finance", password="pw", is_staff=True),
+          "view_dashboard", "view_payment", "view_invoice")
+    invoice = factories.make_invoice(lines=[{"description": "MRI scan", "unit_price": "80.00"}])
+    payment = services.start_payment(invoice, backend=ALIAS)
+    localstripe.pay(payment.provider_reference)  # Stripe took it; its webhook never came
+    with pytest.raises(CommandError):
+        call_command("carepay_reconcile", "--backend", ALIAS, "--since", "2000-01-01",
+                     stdout=StringIO())
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/billing/staff/dashboard/")
+    page.fill("input[name=username]", "finance")
+    page.fill("input[name=password]", "pw")
+    page.click("[type=submit]")
+    page.wait_for_url("**/billing/staff/dashboard/")
+
+    attention = page.locator(".cp-attention")
+    assert "1 difference not fixed" in attention.text_content()
+    panel = page.locator("section[aria-labelledby=cp-reconciliation]")
+    assert "1 difference not fixed" in panel.locator("tbody tr").first.text_content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    axe_check(page)
+    page.screenshot(path=str(artifacts / "dashboard-reconciliation.png"), full_page=True)

@@ -73,6 +73,9 @@ class BasePaymentBackend:
     supports_refunds: bool = False
     supports_partial_refunds: bool = False
     has_webhooks: bool = False
+    #: The provider can list its charges and refunds (``reconciliation_records``,
+    #: ``fetch_record``) for ``carepay_reconcile`` and the dashboard's summary.
+    supports_reconciliation: bool = False
 
     #: Seconds a service waits (PostgreSQL) for the invoice lock before refusing with
     #: InvoiceBusy, for backends that call their provider under that lock; None: no

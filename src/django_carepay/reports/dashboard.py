@@ -1,8 +1,8 @@
 """The staff dashboard's figures: :func:`build_dashboard`.
 
 A constant number of queries whatever the data size (ten: see
-:mod:`.queries`), each an aggregate grouped by a handful of keys; nothing here loops
-over invoices or payments.
+:mod:`.queries`, plus one per backend that can be reconciled), each an aggregate
+grouped by a handful of keys; nothing here loops over invoices or payments.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.utils import timezone
 from ..emails.compose import backend_label
 from . import queries
 from .period import Period
+from .reconciliation import reconciliation_statuses
 from .types import Attention, Dashboard, MoneyMoved, MoneyMovedBy
 
 
@@ -30,7 +31,9 @@ def build_dashboard(period: Period, *, today: date | None = None) -> Dashboard:
     - payments started in the period by status; invoices issued in it by status;
     - ageing of what open and overdue invoices owe, as of ``today``;
     - what needs attention now: invoices to refund, transfers awaiting approval,
-      failed or flagged webhook deliveries;
+      failed or flagged webhook deliveries, a reconciliation that found differences
+      it did not fix;
+    - the last reconciliation of each backend that can be reconciled (one query each);
     - money received per day of the period.
     """
     today = today or timezone.localdate()
@@ -43,6 +46,7 @@ def build_dashboard(period: Period, *, today: date | None = None) -> Dashboard:
     overpaid, overpaid_latest = queries.overpaid()
     awaiting, awaiting_since = queries.awaiting_approval()
     webhook_count, webhook_latest = queries.webhook_problems()
+    reconciliation = reconciliation_statuses()
     return Dashboard(
         period=period,
         today=today,
@@ -58,6 +62,8 @@ def build_dashboard(period: Period, *, today: date | None = None) -> Dashboard:
             overpaid=overpaid, overpaid_latest=overpaid_latest,
             awaiting_approval=awaiting, awaiting_since=awaiting_since,
             webhook_problems=webhook_count, webhook_latest=webhook_latest,
+            reconciliation=[r for r in reconciliation if r.unresolved],
         ),
         daily=queries.daily_received(period),
+        reconciliation=reconciliation,
     )

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from .period import Period
 
 ZERO = Decimal(0)
@@ -95,6 +97,47 @@ class OverpaidInvoice:
     excess: Decimal
 
 
+#: How staff read each kind of difference of a reconciliation (``services.reconcile.KINDS``).
+KIND_LABELS = {
+    "missing_in_ledger": _("missing in the ledger"),
+    "missing_at_provider": _("missing at the provider"),
+    "amount_differs": _("amount differs"),
+    "currency_differs": _("currency differs"),
+    "status_differs": _("status differs"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconciliationStatus:
+    """The last ``carepay_reconcile`` run of one backend (``checked_at`` ``None``:
+    never run). ``unresolved`` differences are those the run found and did not fix;
+    ``stale``: never run, or not within
+    :data:`~django_carepay.reports.reconciliation.STALE_AFTER`."""
+
+    backend: str
+    label: str
+    checked_at: datetime | None
+    entry_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    charges: int = 0
+    refunds: int = 0
+    differences: int = 0
+    fixed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    stale: bool = False
+
+    @property
+    def unresolved(self) -> int:
+        return max(self.differences - self.fixed, 0)
+
+    @property
+    def kinds(self) -> list[tuple[str, int]]:
+        """``(label, count)`` of each kind of difference found, in report order."""
+        return [(str(label), self.by_kind[kind]) for kind, label in KIND_LABELS.items()
+                if self.by_kind.get(kind)]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Attention:
     """What someone should look at: money to refund, transfers to decide, webhook
@@ -106,6 +149,8 @@ class Attention:
     awaiting_since: datetime | None
     webhook_problems: int
     webhook_latest: list[Any]  # django_carepay.models.WebhookEvent
+    #: Backends whose last reconciliation found differences it did not fix.
+    reconciliation: list[ReconciliationStatus] = field(default_factory=list)
 
     @property
     def overpaid_count(self) -> int:
@@ -118,7 +163,8 @@ class Attention:
     @property
     def total(self) -> int:
         """How many things need someone (0: nothing to do)."""
-        return self.overpaid_count + self.awaiting_count + self.webhook_problems
+        return (self.overpaid_count + self.awaiting_count + self.webhook_problems
+                + len(self.reconciliation))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,6 +195,8 @@ class Dashboard:
     ageing: list[Ageing]
     attention: Attention
     daily: list[DailyReceived] = field(default_factory=list)
+    #: The last reconciliation of each backend that can be reconciled.
+    reconciliation: list[ReconciliationStatus] = field(default_factory=list)
 
     @property
     def currencies(self) -> list[str]:

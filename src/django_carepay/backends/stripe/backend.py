@@ -82,6 +82,7 @@ class StripeBackend(BasePaymentBackend):
     online = True
     supports_refunds = True
     supports_partial_refunds = True
+    supports_reconciliation = True
     has_webhooks = True
     #: Options without which the backend cannot work (system checks E011-E013).
     required_options: tuple[str, ...] = ("secret_key", "publishable_key", "webhook_secret")

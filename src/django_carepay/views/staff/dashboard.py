@@ -23,7 +23,7 @@ from ...reports import Period, build_dashboard, presets, this_month
 from ...reports.types import Dashboard
 from ..access import render_staff, staff_view
 from .chart import daily_chart
-from .links import staff_invoice_url, webhook_event_url, webhook_problem_urls
+from .links import audit_entry_url, staff_invoice_url, webhook_event_url, webhook_problem_urls
 
 
 def _query(period: Period, **extra: str) -> str:
@@ -96,6 +96,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "webhook_rows": [{"event": event, "url": webhook_event_url(event)}
                          for event in data.attention.webhook_latest],
         "webhook_urls": webhook_problem_urls(),
+        "reconciliation_rows": [{"status": status, "url": audit_entry_url(status.entry_id)}
+                                for status in data.reconciliation],
         "approvals_url": reverse("carepay:approvals") if permissions.can_approve(user) else "",
         "payments_csv": (f"{reverse('carepay:payments_csv')}?{_query(period)}"
                          if permissions.can_view_payments(user) else ""),

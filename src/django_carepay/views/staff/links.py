@@ -32,6 +32,13 @@ def webhook_event_url(event: Any) -> str:
     return _first(("admin:carepay_webhookevent_change", [event.pk]))
 
 
+def audit_entry_url(entry_id: int | None) -> str:
+    """The admin page of an audit entry (``""`` without the admin or the entry)."""
+    if entry_id is None:
+        return ""
+    return _first(("admin:carepay_auditentry_change", [entry_id]))
+
+
 def webhook_problem_urls() -> dict[str, str]:
     """The admin lists of failed and of flagged deliveries (empty without the admin)."""
     url = _first(("admin:carepay_webhookevent_changelist", []))

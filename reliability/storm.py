@@ -56,6 +56,7 @@ def arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = arguments()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     load_before = os.getloadavg()
     with host.localstripe() as stripe_url, \
             host.throwaway_database(args.database_url, keep=args.keep) as database:
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace, env: dict[str, str], stripe_url: str) -> int:
         phase2 = plan_phase2(paid, later, rng, server, refunds)
         wall2 = send(webhook, phase2, senders=args.senders, secret=WEBHOOK_SECRET,
                      answers=answers)
+        answers.failures += finish_races()
         drain2 = invariants.wait_drained()
         time.sleep(0.5)
         checks = invariants.check_all(paid, server, answers, answers.seen)
@@ -176,20 +178,21 @@ def plan_phase2(paid: list[Any], later: list[Any], rng: random.Random, server: A
 
 def _refunder(server: Any, paid: Any, how: str, amount: int, rng: random.Random) -> Any:
     """The driver's refund: by carepay's service (which asks localstripe) or straight at
-    localstripe as the dashboard does; returns the deliveries Stripe then sends."""
+    localstripe as the dashboard does; returns the deliveries Stripe then sends.
+
+    A third of the service's refunds race their own webhook: the service runs in a
+    thread and ``refund.created`` is posted as soon as localstripe holds the refund,
+    while the service may still be recording it (Stripe's event can beat its answer).
+    """
     from reliability import events
     from reliability.sending import Post
 
     duplicate, at_once = rng.random() < 0.5, rng.random() < 0.5
+    race = how == "service" and rng.random() < 0.33
 
     def act() -> list[Post]:
-        from django_carepay import services
-        from django_carepay.models import Payment
-
         if how == "service":
-            payment = Payment.objects.get(pk=paid.payment_id)
-            refund_id = services.refund_payment(
-                payment, amount=Decimal(amount) / 100, reason="storm").provider_reference
+            refund_id = _service_refund(server, paid, amount, race=race)
         else:
             refund_id = server.dashboard_refund(events.charge_id(paid), amount)["id"]
         posts = [Post(event) for event in events.refund_events(server, refund_id)]
@@ -199,6 +202,67 @@ def _refunder(server: Any, paid: Any, how: str, amount: int, rng: random.Random)
         return posts
 
     return act
+
+
+#: The racing refunds' threads and outcomes, joined once phase 2 is sent.
+RACES: list[tuple[Any, dict[str, Any]]] = []
+
+
+def finish_races() -> list[str]:
+    """Wait for the racing refunds; return their failures."""
+    failures = []
+    for thread, outcome in RACES:
+        thread.join(timeout=120)
+        if thread.is_alive() or "error" in outcome:
+            failures.append(f"racing service refund: {outcome.get('error', 'hung')!r}")
+    return failures
+
+
+def _service_refund(server: Any, paid: Any, amount: int, *, race: bool) -> str:
+    """``services.refund_payment`` of ``amount`` (minor units); with ``race``, in a
+    thread, returning the refund's id as soon as localstripe has it."""
+    import threading
+
+    from django.db import connection
+
+    from django_carepay import services
+    from django_carepay.models import Payment
+    from reliability import events
+
+    def refund() -> str:
+        payment = Payment.objects.get(pk=paid.payment_id)
+        return str(services.refund_payment(payment, amount=Decimal(amount) / 100,
+                                           reason="storm").provider_reference)
+
+    if not race:
+        return refund()
+    charge = events.charge_id(paid)
+    known = {r.id for r in server.client.v1.refunds.list({"charge": charge, "limit": 100})}
+    outcome: dict[str, Any] = {}
+
+    def in_thread() -> None:
+        try:
+            outcome["id"] = refund()
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    RACES.append((thread, outcome))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fresh = [r.id for r in server.client.v1.refunds.list({"charge": charge, "limit": 100})
+                 if r.id not in known]
+        if fresh:
+            return str(fresh[0])  # the thread finishes on its own; its outcome is checked
+        if not thread.is_alive():
+            break
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return str(outcome["id"])
 
 
 def report(args: argparse.Namespace, answers: Any, posts1: int, phase1: tuple[float, float],
@@ -213,8 +277,8 @@ def report(args: argparse.Namespace, answers: Any, posts1: int, phase1: tuple[fl
     print(f"invoices {args.invoices}; deliveries {len(rows)} ({len(answers.seen)} events, "
           f"{answers.redeliveries} redeliveries = "
           f"{100 * answers.redeliveries / max(1, len(rows)):.0f} %)")
-    print(f"refunds: {refunds['service']} by the service, {refunds['dashboard']} from the "
-          f"dashboard")
+    print(f"refunds: {refunds['service']} by the service ({len(RACES)} racing their "
+          f"webhook), {refunds['dashboard']} from the dashboard")
     types: dict[str, int] = {}
     for _s, _l, _f, event_type in rows:
         types[event_type] = types.get(event_type, 0) + 1

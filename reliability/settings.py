@@ -11,6 +11,7 @@ Read from the environment, so gunicorn, ``db_worker`` and the driver agree:
 """
 
 import os
+from typing import Any
 
 from tests.settings import *  # noqa: F403
 from tests.settings import CAREPAY, DATABASES
@@ -28,9 +29,10 @@ WEBHOOK_SECRET = "whsec_carepay_storm_3b9e1f"
 MODE = os.environ.get("CAREPAY_STORM_MODE", "sync")
 STRIPE_URL = os.environ.get("CAREPAY_STORM_STRIPE_URL", "http://127.0.0.1:9")
 
+_BACKENDS: dict[str, Any] = dict(CAREPAY["BACKENDS"])  # type: ignore[arg-type]
 CAREPAY = {
     **CAREPAY,
-    "BACKENDS": {**CAREPAY["BACKENDS"], "card": {
+    "BACKENDS": {**_BACKENDS, "card": {
         "BACKEND": "django_carepay.backends.stripe.StripeBackend",
         # As tests.backends.stripe.support.card_backend_options builds them (that
         # module imports models, which settings cannot), with a few retries as

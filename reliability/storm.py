@@ -256,7 +256,9 @@ def _service_refund(server: Any, paid: Any, amount: int, *, race: bool) -> str:
         fresh = [r.id for r in server.client.v1.refunds.list({"charge": charge, "limit": 100})
                  if r.id not in known]
         if fresh:
-            return str(fresh[0])  # the thread finishes on its own; its outcome is checked
+            # The thread finishes on its own; its outcome is checked after phase 2.
+            outcome["overlapped"] = thread.is_alive()
+            return str(fresh[0])
         if not thread.is_alive():
             break
     thread.join()
@@ -277,8 +279,10 @@ def report(args: argparse.Namespace, answers: Any, posts1: int, phase1: tuple[fl
     print(f"invoices {args.invoices}; deliveries {len(rows)} ({len(answers.seen)} events, "
           f"{answers.redeliveries} redeliveries = "
           f"{100 * answers.redeliveries / max(1, len(rows)):.0f} %)")
+    overlapped = sum(1 for _t, outcome in RACES if outcome.get("overlapped"))
     print(f"refunds: {refunds['service']} by the service ({len(RACES)} racing their "
-          f"webhook), {refunds['dashboard']} from the dashboard")
+          f"webhook, {overlapped} still recording when it was sent), "
+          f"{refunds['dashboard']} from the dashboard")
     types: dict[str, int] = {}
     for _s, _l, _f, event_type in rows:
         types[event_type] = types.get(event_type, 0) + 1

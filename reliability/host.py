@@ -29,6 +29,11 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 PREFIX = "carepay_storm"
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """Let SIGTERM unwind like Ctrl-C, so servers stop and the database is dropped."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def database_url(server_url: str, name: str) -> str:
     """``server_url`` (any database on the server) with the database ``name``."""
     parts = urlsplit(server_url)

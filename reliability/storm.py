@@ -57,6 +57,7 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     args = arguments()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    host.exit_cleanly_on_sigterm()
     load_before = os.getloadavg()
     with host.localstripe() as stripe_url, \
             host.throwaway_database(args.database_url, keep=args.keep) as database:

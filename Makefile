@@ -4,6 +4,8 @@
 #   make test   create .venv, install, run the suite on SQLite, then on PostgreSQL
 #   make docs   build the documentation into docs/_build/html (warnings are errors)
 #   make dist   build the sdist and wheel into dist/ and check them (twine, sdist tests)
+#   make reliability  the reliability suite (reliability/, needs PostgreSQL): carepay
+#               served by gunicorn, stormed with webhooks in sync and task mode
 # `install` also runs `npm ci` when npm is there: axe-core, which the browser tests use
 # to scan every page for accessibility problems (skipped without it, failed with CI=true).
 # PostgreSQL is used when reachable at $(PG_HOST):$(PG_PORT); with CI=true an
@@ -25,7 +27,7 @@ PYTEST_ARGS ?=
 NPM ?= npm
 
 .PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean \
-	docs dist
+	docs dist reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,8 +84,14 @@ dist: install
 	$(BIN)/python -m twine check --strict dist/*
 	$(BIN)/python scripts/check_sdist.py dist
 
+# Not part of `make test`: real gunicorn, PostgreSQL and localstripe, minutes each.
+# One command a line; each exits 1 on a broken invariant.
+reliability: install
+	$(BIN)/python reliability/storm.py --mode sync --database-url "$(PG_URL)"
+	$(BIN)/python reliability/storm.py --mode task --database-url "$(PG_URL)"
+
 lint: install
-	$(BIN)/python -m ruff check src tests example_project benchmarks
+	$(BIN)/python -m ruff check src tests example_project benchmarks scripts reliability
 	$(BIN)/python -m mypy
 
 clean:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
+from ..backends import backend_label
 from ..exceptions import CarepayError, InvalidState, WouldOverpay
 from ..forms import RejectForm
 from ..models import Payment
@@ -197,6 +198,15 @@ class PaymentAdmin(StaffPermissionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             except CarepayError as exc:
                 form.add_error(amount_error_field(exc), str(exc))
             else:
+                if refund.replayed:  # nothing moved now: see Transaction.replayed
+                    self.message_user(request, gettext(
+                        "That refund had already been made: %(amount)s (%(reference)s) was "
+                        "recorded from %(method)s's notification. Nothing was refunded "
+                        "again; refund again if another %(amount)s is owed.") % {
+                        "amount": display_money(refund.amount, refund.currency),
+                        "reference": refund.provider_reference,
+                        "method": backend_label(payment.backend)}, messages.WARNING)
+                    return HttpResponseRedirect(change_url)
                 self.message_user(request, gettext("Refunded %(amount)s on %(invoice)s.") % {
                     "amount": display_money(refund.amount, refund.currency),
                     "invoice": payment.invoice}, messages.SUCCESS)

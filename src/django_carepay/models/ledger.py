@@ -75,6 +75,12 @@ class Transaction(models.Model):
 
     objects = TransactionQuerySet.as_manager()
 
+    #: Not stored: set on the refund ``services.refund_payment`` returns when the
+    #: provider replayed a refund already recorded (its first answer was lost and the
+    #: provider's notification recorded it), so nothing moved this time. A caller that
+    #: says "Refunded" should say so instead; asking again is a new refund.
+    replayed: bool = False
+
     class Meta:
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger")

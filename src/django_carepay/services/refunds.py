@@ -144,6 +144,7 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
             # after our first answer was lost: it happened once and is recorded once.
             locked.save(update_fields=["metadata", "updated_at"])
             _copy_state(payment, locked)
+            recorded.replayed = True  # nothing moved now: callers must not say "Refunded"
             return recorded
         before = locked.status
         txn = _apply_refund(invoice, locked, result.amount, by=by,

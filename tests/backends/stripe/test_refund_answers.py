@@ -5,6 +5,7 @@ what was asked before it reaches the ledger (bug 12)."""
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 
 import pytest
@@ -190,3 +191,69 @@ def test_a_dashboard_refund_recorded_by_webhook_does_not_replay_into_ours(
     assert len(refunds_at_stripe(localstripe, payment)) == 2
     assert sorted(t.amount for t in Transaction.objects.refunds()) == [
         Decimal("10.000"), Decimal("30.000")]
+
+
+def test_staff_retrying_a_refund_the_webhook_already_recorded_are_told_nothing_moved(
+        localstripe, invoice, refunds_api, admin_client):
+    """The console's retry of a lost refund gets Stripe's replay of the same refund: the
+    message must not say "Refunded" as if money moved again (staff who meant a second
+    refund of the same amount would believe they had made it), and must say that
+    refunding again is a new refund."""
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    from django_carepay.views.staff.invoices import payment_prefix
+
+    _keys, faults = refunds_api
+    payment = paid_payment(localstripe, invoice)
+    faults.append("lose")
+    with pytest.raises(ProviderError):
+        services.refund_payment(payment, amount="30.00")
+    [made] = refunds_at_stripe(localstripe, payment)
+    assert deliver(Client(), make_event("refund.updated", made)).status_code == 200
+
+    url = reverse("carepay:staff_payment_refund", args=[invoice.public_id, payment.public_id])
+    prefix = payment_prefix(payment, "refund")
+
+    def post() -> str:
+        page = admin_client.get(reverse("carepay:staff_invoice", args=[invoice.public_id]))
+        [version] = re.findall(rf'name="{prefix}-version" value="([^"]*)"',
+                               page.content.decode())
+        response = admin_client.post(url, {f"{prefix}-amount": "30.00",
+                                           f"{prefix}-reason": "Cancelled scan",
+                                           f"{prefix}-version": version})
+        assert response.status_code == 302
+        [message] = [str(m) for m in get_messages(response.wsgi_request)]
+        return message
+
+    replayed = post()
+    assert "Refunded" not in replayed
+    assert "already" in replayed and made["id"] in replayed
+    assert "nothing was refunded again" in replayed.lower()
+    assert len(refunds_at_stripe(localstripe, payment)) == 1
+
+    assert post().startswith("Refunded £30.00")  # asked again: a new refund
+    assert len(refunds_at_stripe(localstripe, payment)) == 2
+    assert Transaction.objects.refunds().count() == 2
+
+
+def test_the_admin_also_says_a_replayed_refund_moved_nothing(localstripe, invoice, refunds_api,
+                                                              admin_client):
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    _keys, faults = refunds_api
+    payment = paid_payment(localstripe, invoice)
+    faults.append("lose")
+    with pytest.raises(ProviderError):
+        services.refund_payment(payment, amount="30.00")
+    [made] = refunds_at_stripe(localstripe, payment)
+    assert deliver(Client(), make_event("refund.updated", made)).status_code == 200
+
+    url = reverse("admin:carepay_payment_refund", args=[payment.pk])
+    response = admin_client.post(url, {"amount": "30.00", "reason": "Cancelled scan"})
+
+    assert response.status_code == 302
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Nothing was refunded again" in message and made["id"] in message
+    assert len(refunds_at_stripe(localstripe, payment)) == 1

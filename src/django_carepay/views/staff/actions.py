@@ -37,7 +37,7 @@ from ...forms.actions import (
     RefundForm,
     VersionForm,
 )
-from ...models import Invoice, InvoiceLine, Payment
+from ...models import Invoice, InvoiceLine, Payment, Transaction
 from ...money import display_money
 from ..access import staff_view
 from .approvals import overpayment_advice
@@ -193,10 +193,24 @@ def refund(request: HttpRequest, public_id: object, payment_id: object) -> HttpR
         request, invoice, f"refund-{payment.pk}", form,
         lambda data: services.refund_payment(payment, amount=data["amount"], by=request.user,
                                              reason=data["reason"]),
-        lambda txn: gettext("Refunded %(amount)s of the %(method)s payment.") % {
-            "amount": display_money(txn.amount, txn.currency),
-            "method": backend_label(payment.backend)},
+        lambda txn: _refunded(txn, payment),
         backend=payment.backend)
+
+
+def _refunded(txn: Transaction, payment: Payment) -> str:
+    if txn.replayed:
+        # The provider replayed a refund its notification had already recorded (the
+        # first answer was lost): say nothing moved, so a second refund of the same
+        # amount is never believed made.
+        return gettext(
+            "That refund had already been made: %(amount)s (%(reference)s) was recorded "
+            "from %(method)s's notification. Nothing was refunded again; refund again "
+            "if another %(amount)s is owed."
+        ) % {"amount": display_money(txn.amount, txn.currency),
+             "reference": txn.provider_reference, "method": backend_label(payment.backend)}
+    return gettext("Refunded %(amount)s of the %(method)s payment.") % {
+        "amount": display_money(txn.amount, txn.currency),
+        "method": backend_label(payment.backend)}
 
 
 @require_POST

@@ -28,7 +28,8 @@ forwarded, is how a driver in another process sets rules:
 * ``GET /_faults`` — the rules with their counts, and the log of every request the
   proxy handled (method, path, ``Idempotency-Key``, the fault applied or ``null``);
 * ``POST /_faults/rules`` with a JSON rule — adds it (first match wins);
-* ``DELETE /_faults`` — no rules, empty log: healthy again.
+* ``DELETE /_faults/rules`` — no rules: healthy again (the log is kept);
+* ``DELETE /_faults`` — no rules and an empty log.
 
 :class:`FaultProxyClient` wraps the endpoint. Loopback only; nothing is written to disk.
 """
@@ -205,6 +206,9 @@ class FaultProxy:
             self.rules.clear()
             self.log.clear()
             return 200, self.state()
+        if method == "DELETE" and path == "/_faults/rules":
+            self.rules.clear()
+            return 200, self.state()
         if method == "POST" and path == "/_faults/rules":
             try:
                 self.rules.append(Rule(**json.loads(body)))
@@ -236,6 +240,10 @@ class FaultProxyClient:
             "method": method, "path": path, "fault": fault, "times": times, **params})
 
     def heal(self) -> None:
+        """No rules (the log is kept)."""
+        self._call("DELETE", "/_faults/rules")
+
+    def reset(self) -> None:
         """No rules and an empty log."""
         self._call("DELETE", "/_faults")
 

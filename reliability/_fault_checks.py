@@ -104,18 +104,18 @@ def stripe_breaks(server: Any, invoice: Any) -> tuple[list[str], dict[str, Any]]
                     "refunded": sum(stripe_refunds.values())}
 
 
-def key_breaks(server: Any, proxy_log: list[dict[str, Any]], path_glob: str
-               ) -> tuple[list[str], str]:
+def key_breaks(proxy_log: list[dict[str, Any]], stripe_log: list[dict[str, Any]],
+               path_glob: str) -> tuple[list[str], str]:
     """The Idempotency-Keys of the operation's requests, as sent (the proxy's log:
     the first call, the SDK's retries, carepay's retry) and as received by
-    localstripe: one logical request is one key however often it was sent. Returns
-    the breaks and a summary for the table."""
+    localstripe (both logs from the operation's first call on): one logical request
+    is one key however often it was sent. Returns the breaks and a summary."""
     from fnmatch import fnmatchcase
 
     sent = Counter(str(r["idempotency_key"]) for r in proxy_log
                    if r["method"] == "POST" and fnmatchcase(r["path"], path_glob))
-    received = Counter(str(r["idempotency_key"]) for r in server.api_requests("POST")
-                       if fnmatchcase(r["path"], path_glob))
+    received = Counter(str(r["idempotency_key"]) for r in stripe_log
+                       if r["method"] == "POST" and fnmatchcase(r["path"], path_glob))
     breaks = [f"{len(sent)} idempotency keys for one operation: {sorted(sent)}"] \
         if len(sent) > 1 else []
     if "None" in sent:

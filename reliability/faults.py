@@ -7,9 +7,10 @@ carepay's card backend at the proxy (``api_base``; the production defaults of tw
 retries, a 1 s read timeout), and on a throw-away PostgreSQL database (named
 ``carepay_faults_run``) runs each fault (500, 429, connection dropped before or
 after forwarding, an answer slower than the timeout) on each operation (start a card
-payment, refund in full, refund in part, cancel), in two modes: ``once`` (the fault
-hits the first request only, so the SDK's own retry may get through) and ``always``
-(every request until the proxy is healed).
+payment, refund in full, refund in part, cancel, and start again for another amount
+with the fault on cancelling the stale attempt or on creating the new one), in two
+modes: ``once`` (the fault hits the first request only, so the SDK's own retry may get
+through) and ``always`` (every request until the proxy is healed).
 
 Each scenario checks that the caller got a success or a carepay error with a plain
 message; that after an error carepay changed nothing (payments, ledger, invoice
@@ -54,6 +55,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "refund_full": ("POST", "/v1/refunds"),
     "refund_partial": ("POST", "/v1/refunds"),
     "cancel": ("POST", "/v1/payment_intents/*/cancel"),
+    # Start again for another amount: the stale pending attempt is cancelled at
+    # Stripe first (faulted here), then a new intent is made (faulted in the next).
+    "restart": ("POST", "/v1/payment_intents/*/cancel"),
+    "restart_create": ("POST", "/v1/payment_intents"),
 }
 MODES = ("once", "always")
 
@@ -165,6 +170,10 @@ def prepare(server: Any, operation: str) -> tuple[Any, Callable[[], Any]]:
     if operation == "cancel":
         pending = services.start_payment(invoice, backend=ALIAS)
         return invoice, lambda: services.cancel_payment(pending)
+    if operation.startswith("restart"):
+        services.start_payment(invoice, backend=ALIAS)
+        return invoice, lambda: services.start_payment(invoice, backend=ALIAS,
+                                                       amount="50.00")
     paid = paid_payment(server, invoice)
     amount = None if operation == "refund_full" else "30.00"
     return invoice, lambda: services.refund_payment(paid, amount=amount)
@@ -178,10 +187,15 @@ def expected(invoice: Any, operation: str) -> list[str]:
     from django_carepay.models import Payment, Transaction
 
     payments = list(Payment.objects.filter(invoice=invoice))
+    if operation.startswith("restart"):
+        attempts = sorted((str(p.status), f"{p.amount:.2f}", bool(p.provider_reference))
+                          for p in payments)
+        wanted = [("cancelled", "80.00", True), ("pending", "50.00", True)]
+        return [] if attempts == wanted else [f"after {operation}: {attempts}"]
     if operation in ("start", "cancel"):
-        want = "pending" if operation == "start" else "cancelled"
-        got = [(p.status, bool(p.provider_reference)) for p in payments]
-        return [] if got == [(want, True)] else [f"after {operation}: {got}"]
+        status = "pending" if operation == "start" else "cancelled"
+        got = [(str(p.status), bool(p.provider_reference)) for p in payments]
+        return [] if got == [(status, True)] else [f"after {operation}: {got}"]
     refunds = list(Transaction.objects.filter(invoice=invoice, kind="refund")
                    .values_list("amount", flat=True))
     want_amount = Decimal("80" if operation == "refund_full" else "30")
@@ -197,9 +211,12 @@ def stripe_did(server: Any, operation: str) -> str:
     if operation == "start":
         made = len(server.get("payment_intents?limit=100")["data"])
         return f"{made} intent made" if made else ""
-    if operation == "cancel":
-        [intent] = server.get("payment_intents?limit=100")["data"]
-        return "cancelled" if intent["status"] == "canceled" else ""
+    if operation in ("cancel", "restart", "restart_create"):
+        intents = server.get("payment_intents?limit=100")["data"]
+        done = [f"{len(intents) - 1} intent made"] if len(intents) > 1 else []
+        if any(i["status"] == "canceled" for i in intents):
+            done.insert(0, "cancelled")
+        return ", ".join(done)
     made = len(server.get("refunds?limit=100")["data"])
     return f"{made} refund made" if made else ""
 
@@ -222,14 +239,15 @@ def scenario(server: Any, proxy: FaultProxyClient, fault: str, mode: str,
     proxy.reset()
     invoice, op = prepare(server, operation)
     before = carepay_state(invoice)
-    base_requests = len(server.api_requests("POST"))
+    base_requests = len(server.api_requests())
+    base_log = len(proxy.state()["log"])
     proxy.add(method, path, fault, times=1 if mode == "once" else None, delay=SLOW_DELAY)
     started = time.monotonic()
     ok, row.first, breaks = attempt(op)
     seconds = time.monotonic() - started
     [rule] = proxy.state()["rules"]
     proxy.heal()
-    at_stripe = len(server.api_requests("POST")) - base_requests
+    at_stripe = sum(r["method"] == "POST" for r in server.api_requests()[base_requests:])
     row.sent = f"{rule['seen']} sent, {at_stripe} reached Stripe, {seconds:.1f} s"
     if ok:
         row.first = "ok" if rule["seen"] == 1 else f"ok after the SDK's retry ({rule['seen']})"
@@ -252,7 +270,8 @@ def scenario(server: Any, proxy: FaultProxyClient, fault: str, mode: str,
         else:
             breaks.append(f"the retry with the provider healthy failed: {retried}")
     more_breaks, held = stripe_breaks(server, invoice)
-    keys_broken, keys = key_breaks(server, proxy.state()["log"], path)
+    keys_broken, keys = key_breaks(proxy.state()["log"][base_log:],
+                                   server.api_requests()[base_requests:], path)
     breaks += more_breaks + keys_broken + consistency_breaks(invoice)
     row.stripe = (f"{held['intents']} intent, {held['refunds']} refund "
                   f"({held['refunded']}); {keys}")

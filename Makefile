@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 NPM ?= npm
 
 .PHONY: demo test test-sqlite test-postgres lint typecheck migrations-check install clean \
-	docs dist
+	docs dist reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,8 +82,15 @@ dist: install
 	$(BIN)/python -m twine check --strict dist/*
 	$(BIN)/python scripts/check_sdist.py dist
 
+# The reliability suite (docs/operations.md): throw-away PostgreSQL databases named
+# carepay_faults_* on $(PG_HOST):$(PG_PORT); each command exits 1 on any break.
+RELIABILITY_DB_URL ?= postgres://$(PG_USER)@$(PG_HOST):$(PG_PORT)/carepay_faults
+reliability: install
+	$(BIN)/python reliability/faults.py --database-url "$(RELIABILITY_DB_URL)"
+	$(BIN)/python reliability/fuzz.py --database-url "$(RELIABILITY_DB_URL)"
+
 lint: install
-	$(BIN)/python -m ruff check src tests example_project benchmarks
+	$(BIN)/python -m ruff check src tests example_project benchmarks scripts reliability
 	$(BIN)/python -m mypy
 
 clean:

@@ -1,6 +1,7 @@
 """Provider faults: carepay's Stripe backend behind a fault-injecting proxy.
 
-    .venv/bin/python reliability/faults.py [--database-url URL] [--only FAULT] [--show]
+    .venv/bin/python reliability/faults.py [--database-url URL] [--only FAULT] [--op OP]
+                                           [--show]
 
 Starts localstripe and reliability/faultproxy.py in front of it (real TCP), points
 carepay's card backend at the proxy (``api_base``; the production defaults of two SDK
@@ -59,7 +60,14 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     # Stripe first (faulted here), then a new intent is made (faulted in the next).
     "restart": ("POST", "/v1/payment_intents/*/cancel"),
     "restart_create": ("POST", "/v1/payment_intents"),
+    # A refund made in Stripe's dashboard, told by its refund.updated webhook: carepay
+    # asks Stripe for the refund as it is now (faulted) before recording it.
+    "refund_webhook": ("GET", "/v1/refunds/*"),
 }
+
+
+class Answered5xx(Exception):
+    """The webhook view answered 5xx: the provider will deliver the event again."""
 MODES = ("once", "always")
 
 
@@ -82,6 +90,8 @@ def main() -> None:
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carepay_faults"))
     parser.add_argument("--only", choices=FAULTS, action="append",
                         help="run these faults only (repeatable)")
+    parser.add_argument("--op", choices=OPERATIONS, action="append",
+                        help="run these operations only (repeatable)")
     parser.add_argument("--show", action="store_true", help="print each caller's error")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
@@ -100,7 +110,7 @@ def main() -> None:
     try:
         with a_throwaway_database():
             rows = run(LocalStripe(ls_url), FaultProxyClient(px_url), args.only or FAULTS,
-                       show=args.show)
+                       args.op or list(OPERATIONS), show=args.show)
     finally:
         stop_faultproxy(px_proc)
         stop_localstripe(ls_proc)
@@ -144,12 +154,13 @@ def card_backend_at(proxy_url: str) -> Iterator[None]:
         yield
 
 
-def run(server: Any, proxy: FaultProxyClient, faults: Any, *, show: bool) -> list[Row]:
+def run(server: Any, proxy: FaultProxyClient, faults: Any, operations: list[str], *,
+        show: bool) -> list[Row]:
     rows = []
     with card_backend_at(proxy.url):
         for fault in faults:
             for mode in MODES:
-                for operation in OPERATIONS:
+                for operation in operations:
                     row = scenario(server, proxy, fault, mode, operation)
                     rows.append(row)
                     if show:
@@ -161,7 +172,7 @@ def run(server: Any, proxy: FaultProxyClient, faults: Any, *, show: bool) -> lis
 def prepare(server: Any, operation: str) -> tuple[Any, Callable[[], Any]]:
     """A fresh £80 invoice in the state the operation needs, and the operation."""
     from django_carepay import services
-    from tests.backends.stripe.support import ALIAS, paid_payment
+    from tests.backends.stripe.support import ALIAS, make_event, paid_payment
 
     invoice = services.issue_invoice(services.create_invoice(
         lines=[{"description": "Consultation", "unit_price": "80.00"}]))
@@ -175,8 +186,35 @@ def prepare(server: Any, operation: str) -> tuple[Any, Callable[[], Any]]:
         return invoice, lambda: services.start_payment(invoice, backend=ALIAS,
                                                        amount="50.00")
     paid = paid_payment(server, invoice)
+    if operation == "refund_webhook":
+        made = server.client.v1.refunds.create({"payment_intent": paid.provider_reference,
+                                                "amount": 3000})
+        event = make_event("refund.updated", server.get(f"refunds/{made.id}"))
+        return invoice, lambda: deliver_event(event)
     amount = None if operation == "refund_full" else "30.00"
     return invoice, lambda: services.refund_payment(paid, amount=amount)
+
+
+def webhook_statuses() -> list[str]:
+    """The status of the scenario's delivery (the last one stored)."""
+    from django_carepay.models import WebhookEvent
+
+    return [str(s) for s in WebhookEvent.objects.order_by("-pk")
+            .values_list("status", flat=True)[:1]]
+
+
+def deliver_event(event: dict[str, Any]) -> None:
+    """Post a signed delivery to the card backend's webhook view, as Stripe does."""
+    from django.test import Client
+
+    from tests.backends.stripe.support import deliver
+
+    response = deliver(Client(raise_request_exception=False), event)
+    if response.status_code >= 500:
+        raise Answered5xx(f"HTTP {response.status_code} (the event is stored as failed; "
+                          "Stripe delivers it again)")
+    if response.status_code != 200:
+        raise AssertionError(f"HTTP {response.status_code}: {response.content[:200]!r}")
 
 
 def expected(invoice: Any, operation: str) -> list[str]:
@@ -198,7 +236,7 @@ def expected(invoice: Any, operation: str) -> list[str]:
         return [] if got == [(status, True)] else [f"after {operation}: {got}"]
     refunds = list(Transaction.objects.filter(invoice=invoice, kind="refund")
                    .values_list("amount", flat=True))
-    want_amount = Decimal("80" if operation == "refund_full" else "30")
+    want_amount = Decimal("80" if operation == "refund_full" else "30")  # partial, webhook
     [payment] = payments
     if refunds != [want_amount] or payment.amount_refunded != want_amount:
         return [f"after {operation}: ledger refunds {refunds}, payment refunded "
@@ -225,6 +263,8 @@ def attempt(op: Callable[[], Any]) -> tuple[bool, str, list[str]]:
     """Run ``op``; (succeeded, what the caller got, breaks)."""
     try:
         op()
+    except Answered5xx as exc:
+        return False, str(exc), []
     except Exception as exc:
         problem = clear_error(exc)
         return False, f"{type(exc).__name__}: {exc}", [problem] if problem else []
@@ -247,7 +287,7 @@ def scenario(server: Any, proxy: FaultProxyClient, fault: str, mode: str,
     seconds = time.monotonic() - started
     [rule] = proxy.state()["rules"]
     proxy.heal()
-    at_stripe = sum(r["method"] == "POST" for r in server.api_requests()[base_requests:])
+    at_stripe = sum(r["method"] == method for r in server.api_requests()[base_requests:])
     row.sent = f"{rule['seen']} sent, {at_stripe} reached Stripe, {seconds:.1f} s"
     if ok:
         row.first = "ok" if rule["seen"] == 1 else f"ok after the SDK's retry ({rule['seen']})"
@@ -262,11 +302,17 @@ def scenario(server: Any, proxy: FaultProxyClient, fault: str, mode: str,
             breaks.append(f"half-done: {before} -> {after}")
         done = stripe_did(server, operation)
         row.after = "unchanged" + (f" ({done} at Stripe, not yet here)" if done else "")
+        if operation == "refund_webhook":
+            events = webhook_statuses()
+            row.after += f"; event {'/'.join(events)}"
+            breaks += [] if events == ["failed"] else [f"stored events {events}"]
         ok_again, retried, more = attempt(op)
         breaks += more
         row.retry = "ok" if ok_again else shorten(retried)
         if ok_again:
             breaks += expected(invoice, operation)
+            if operation == "refund_webhook" and webhook_statuses() != ["processed"]:
+                breaks.append(f"stored event after the redelivery: {webhook_statuses()}")
         else:
             breaks.append(f"the retry with the provider healthy failed: {retried}")
     more_breaks, held = stripe_breaks(server, invoice)

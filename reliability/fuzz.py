@@ -75,12 +75,16 @@ def main() -> None:
 def summarize_hypothesis(output: str) -> str:
     """pytest's summary line and the examples hypothesis ran in all (its statistics
     are one block per test)."""
-    passing = [int(m) for m in re.findall(r"- (\d+) passing examples", output)]
-    failing = [int(m) for m in re.findall(r", (\d+) failing examples", output)]
+    # One line a phase of each test: "- 200 passing, 0 failing, and 0 invalid test cases"
+    # (older hypothesis: "- 200 passing examples, 0 failing examples, …").
+    counts = re.findall(r"- (\d+) passing(?: examples)?, (\d+) failing", output)
+    passing = [int(p) for p, _f in counts]
+    failing = [int(f) for _p, f in counts]
+    tests = len(re.findall(r"^\S+::\S+:$", output, flags=re.MULTILINE))
     summary = [line for line in output.splitlines()
                if re.search(r"\d+ (passed|failed)", line)]
     return "\n".join([
-        f"hypothesis: {len(passing)} test runs, {sum(passing)} passing examples, "
+        f"hypothesis: {tests} tests, {sum(passing)} passing examples, "
         f"{sum(failing)} failing",
         *summary,
     ])

@@ -84,11 +84,15 @@ dist: install
 	$(BIN)/python -m twine check --strict dist/*
 	$(BIN)/python scripts/check_sdist.py dist
 
-# Not part of `make test`: real gunicorn, PostgreSQL and localstripe, minutes each.
+# The reliability suite (docs/operations.md), not part of `make test`: real gunicorn,
+# PostgreSQL and localstripe, minutes each; throw-away databases on $(PG_HOST):$(PG_PORT).
 # One command a line; each exits 1 on a broken invariant.
+RELIABILITY_DB_URL ?= postgres://$(PG_USER)@$(PG_HOST):$(PG_PORT)/carepay_faults
 reliability: install
 	$(BIN)/python reliability/storm.py --mode sync --database-url "$(PG_URL)"
 	$(BIN)/python reliability/storm.py --mode task --database-url "$(PG_URL)"
+	$(BIN)/python reliability/faults.py --database-url "$(RELIABILITY_DB_URL)"
+	$(BIN)/python reliability/fuzz.py --database-url "$(RELIABILITY_DB_URL)"
 
 lint: install
 	$(BIN)/python -m ruff check src tests example_project benchmarks scripts reliability

@@ -31,22 +31,27 @@ def setup(database_url: str) -> None:
 
 
 @contextmanager
-def card_backend_on_a_test_database(**options: Any) -> Iterator[None]:
-    """A Stripe backend aliased ``card`` with ``options``, on a throw-away database."""
+def card_backend_on_a_test_database(*, test_database: str | None = None,
+                                    **options: Any) -> Iterator[None]:
+    """A Stripe backend aliased ``card`` with ``options``, on a throw-away database
+    (named ``test_database``, else Django's test name)."""
     from django.conf import settings
 
     settings.CAREPAY = {**settings.CAREPAY, "BACKENDS": {"card": {
         "BACKEND": "django_carepay.backends.stripe.StripeBackend", "OPTIONS": options}}}
-    with a_test_database():
+    with a_test_database(test_database):
         yield
 
 
 @contextmanager
-def a_test_database() -> Iterator[None]:
-    """A throw-away copy of the database (created, then dropped)."""
+def a_test_database(name: str | None = None) -> Iterator[None]:
+    """A throw-away copy of the database (created, then dropped), named ``name`` or
+    Django's test name (``test_`` and the database's)."""
     from django.db import connection
 
     old_name = connection.settings_dict["NAME"]
+    if name:
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         yield

@@ -1,7 +1,8 @@
 """Malformed but validly signed Stripe deliveries against a real HTTP server.
 
     .venv/bin/python benchmarks/webhook_fuzz.py [--n 2000] [--invoices 40] [--seed 1]
-                                                [--database-url URL]
+                                                [--mode sync|task] [--database-url URL]
+                                                [--test-database NAME]
 
 Serves carepay (the test settings, a Stripe backend pointed at a local localstripe) with
 Django's threaded WSGI server on a loopback port, on a throw-away PostgreSQL database,
@@ -15,6 +16,13 @@ Reports the answers by status code and what must never happen: a 500 (the provid
 would retry it forever), a 500 that left no stored event for staff, and money
 credited by a delivery that was not a well-formed success for a known payment.
 Exits non-zero if any of those happened.
+
+``--mode task`` runs ``CAREPAY["WEBHOOK_PROCESSING"] = "task"`` with the database task
+backend: the view only verifies and stores each delivery, then the task worker
+(``db_worker --batch``) applies them all, and the same must hold after it: no 500, no
+delivery the worker failed on (what would have been a 500), none left unprocessed,
+and every charge credited by a stored well-formed success (in both modes each charge's
+ledger note names the event that credited it, which is judged again).
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from _django import add_database_url, card_backend_on_a_test_database, setup
@@ -46,10 +56,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show", action="store_true",
                         help="print the deliveries that were answered 500 or credited")
+    parser.add_argument("--mode", choices=["sync", "task"], default="sync",
+                        help='CAREPAY["WEBHOOK_PROCESSING"]')
+    parser.add_argument("--test-database", default=None,
+                        help="the throw-away database's name (default: Django's test name)")
     add_database_url(parser)
     args = parser.parse_args()
     setup(args.database_url)
+    import logging
+
     from django.conf import settings
+
+    if not args.show:  # a line for each refused or flagged delivery would drown the report
+        logging.getLogger("django_carepay").setLevel(logging.CRITICAL)
 
     from tests.backends.stripe.support import start_localstripe, stop_localstripe
 
@@ -58,12 +77,41 @@ def main() -> None:
     proc, stripe_url = start_localstripe()
     try:
         with card_backend_on_a_test_database(
+                test_database=args.test_database,
                 secret_key="sk_test_fuzz", publishable_key="pk_test_fuzz",
-                webhook_secret=SECRET, api_base=stripe_url, max_network_retries=0):
-            status = run(args.n, args.invoices, random.Random(args.seed), show=args.show)
+                webhook_secret=SECRET, api_base=stripe_url, max_network_retries=0), \
+                processing(args.mode):
+            status = run(args.n, args.invoices, random.Random(args.seed), show=args.show,
+                         task=args.mode == "task")
     finally:
         stop_localstripe(proc)
     sys.exit(status)
+
+
+@contextmanager
+def processing(mode: str) -> Iterator[None]:
+    """``CAREPAY["WEBHOOK_PROCESSING"] = mode``; in task mode with the database task
+    backend, so deliveries wait for :func:`run_worker`."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if mode == "sync":
+        yield
+        return
+    with override_settings(CAREPAY={**settings.CAREPAY, "WEBHOOK_PROCESSING": "task"},
+                           TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        yield
+
+
+def run_worker() -> float:
+    """Apply every queued delivery (the database backend's worker, until the queue is
+    empty); return the seconds it took."""
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0",
+                 verbosity=0)
+    return time.perf_counter() - started
 
 
 def serve() -> str:
@@ -179,7 +227,8 @@ def well_formed_success(body: str) -> str | None:
     return None
 
 
-def run(n: int, invoice_count: int, rng: random.Random, *, show: bool = False) -> int:
+def run(n: int, invoice_count: int, rng: random.Random, *, show: bool = False,
+        task: bool = False) -> int:
     import requests
     import stripe
 
@@ -218,18 +267,44 @@ def run(n: int, invoice_count: int, rng: random.Random, *, show: bool = False) -
                 print("credited:", body[:600])
         credited_before = credited_now
     elapsed = time.perf_counter() - started
-    over = [t for t in charges if t.amount != 80]
-
-    print(f"{n} signed deliveries to {invoice_count} PaymentIntents in {elapsed:.1f} s")
+    mode = "task" if task else "sync"
+    print(f"{n} signed deliveries to {invoice_count} PaymentIntents in {elapsed:.1f} s "
+          f"({mode} mode)")
     print("answers:", ", ".join(f"{code}: {count}" for code, count in sorted(codes.items())))
-    print("stored events:", dict(Counter(WebhookEvent.objects.values_list("status", flat=True))))
+    if task:
+        print("stored before the worker:",
+              dict(Counter(WebhookEvent.objects.values_list("status", flat=True))))
+        print(f"worker applied them in {run_worker():.1f} s")
+    over = [t for t in charges if t.amount != 80]
+    stored = Counter(WebhookEvent.objects.values_list("status", flat=True))
+    print("stored events:", dict(stored))
+    # Each charge's note is the event that credited it: judged on what was stored.
+    misjudged = [t for t in charges if not credited_by_a_success(t)]
+    if show:
+        for t in misjudged:
+            print("credited by:", t.note, t.provider_reference)
+    wrongly += len(misjudged) if task else 0
+    print(f"deliveries stored as failed: {stored.get('failed', 0)}; left unprocessed: "
+          f"{stored.get('received', 0)}; charges whose crediting event is not a stored "
+          f"well-formed success: {len(misjudged)}")
     print(f"500 answers: {sum(c for code, c in codes.items() if code >= 500)} "
           f"({errors_without_row} with no stored event)")
     print(f"payments credited: {charges.count()}; deliveries that credited money without "
           f"being a well-formed success: {wrongly}; charges of another amount than 80.00: "
           f"{len(over)}")
-    bad = errors_without_row or wrongly or over or any(code >= 500 for code in codes)
+    bad = errors_without_row or wrongly or over or any(code >= 500 for code in codes) \
+        or misjudged or stored.get("failed") or stored.get("received")
     return 1 if bad else 0
+
+
+def credited_by_a_success(charge: Any) -> bool:
+    """Whether the stored delivery named by a charge's note was a well-formed success
+    for that charge's PaymentIntent."""
+    from django_carepay.models import WebhookEvent
+
+    event = WebhookEvent.objects.filter(event_id=charge.note).first()
+    return event is not None and \
+        well_formed_success(json.dumps(event.payload)) == charge.provider_reference
 
 
 if __name__ == "__main__":

@@ -3,10 +3,15 @@
 The same tests run on SQLite (default) and on PostgreSQL (``DATABASE_URL``). Tests
 marked ``@pytest.mark.postgres`` need real row locks and real threads, so they skip
 themselves on any other database.
+
+``HYPOTHESIS_PROFILE=reliability`` runs the property tests with 50 times hypothesis's
+default examples (the reliability suite, docs/operations.md); unset, hypothesis's own
+default (or its ``ci`` profile on CI) applies.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -15,8 +20,16 @@ from typing import Any
 import pytest
 from django.db import connection, models
 from django.dispatch import Signal
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+
+hypothesis_settings.register_profile(
+    "reliability", max_examples=5000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -26,6 +26,12 @@ CURRENCIES = sorted(c for c, e in ISO_4217_MINOR_UNITS.items() if e <= STORAGE_P
 currencies = st.sampled_from(CURRENCIES)
 #: Minor units up to what carepay stores (14 digits, 3 after the point).
 minor = st.integers(min_value=1, max_value=10**10)
+#: Examples per currency for the tests run on each currency in turn: 5 in the suite,
+#: 200 with HYPOTHESIS_PROFILE=reliability (tests/conftest.py).
+PER_CURRENCY = max(5, settings.default.max_examples // 25)
+#: Examples of the tests that write to the database: 60 in the suite, 500 with the
+#: reliability profile.
+DB_EXAMPLES = max(60, settings.default.max_examples // 10)
 
 
 @given(currency=currencies, units=minor)
@@ -72,6 +78,22 @@ def test_amounts_the_provider_can_express_round_trip(currency, units):
     assert from_minor_units(to_minor_units(amount, currency), currency) == amount
 
 
+@pytest.mark.parametrize("currency", CURRENCIES)
+@settings(max_examples=PER_CURRENCY, deadline=None)
+@given(units=minor, extra=st.integers(min_value=1, max_value=9))
+def test_every_currency_keeps_its_minor_unit_and_its_provider_amounts(currency, units,
+                                                                      extra):
+    """Each ISO 4217 currency in turn (the sampled tests above may miss some)."""
+    exponent = currency_exponent(currency)
+    amount = Decimal(units).scaleb(-exponent)
+    assert quantize(amount, currency) == amount
+    with pytest.raises(InvalidAmount):
+        quantize(amount + Decimal(extra).scaleb(-exponent - 1), currency)
+    provider_units = units * 10 if currency in STRIPE_THREE_DECIMAL else units
+    assert to_minor_units(from_minor_units(provider_units, currency), currency) \
+        == provider_units
+
+
 line = st.fixed_dictionaries({
     "description": st.just("Item"),
     "quantity": st.decimals(min_value=Decimal("0.001"), max_value=Decimal(1000), places=3),
@@ -81,7 +103,7 @@ line = st.fixed_dictionaries({
 
 
 @pytest.mark.django_db
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=DB_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(currency=currencies, lines=st.lists(line, min_size=1, max_size=6))
 def test_line_totals_and_tax_add_up_to_the_invoice_total(currency, lines):

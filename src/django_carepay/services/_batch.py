@@ -174,9 +174,10 @@ def _update_sql(obj: models.Model, fields: list[str]) -> tuple[str, list[Any]]:
 
 def insert_unless_stored(obj: models.Model) -> bool:
     """Insert ``obj`` unless a row with the same unique key is stored; whether it was
-    inserted. On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (outside
-    a transaction, a statement of its own that commits by itself; a concurrent insert
-    of the same key is waited for); elsewhere a savepoint and ``save()``."""
+    inserted. On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (in
+    autocommit a statement that commits by itself, or part of the caller's
+    transaction; a concurrent insert of the same key is waited for); elsewhere a
+    savepoint and ``save()``."""
     if one_statement(type(obj)):
         query_sql, query_params = _insert_sql(obj, OnConflict.IGNORE)
         with connection.cursor() as cursor:

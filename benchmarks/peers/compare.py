@@ -8,7 +8,8 @@ of them alike), each in its own venv (benchmarks/peers/.venvs/<peer>, see README
 carepay runs in the repository's .venv) through harness.py. Prints the machine's load,
 each round's events/s, and a table of medians: events/s and statements per event
 (with and without BEGIN/COMMIT) for first deliveries and duplicates, credited count,
-double credits, and the ratio carepay / best peer.
+double credits, the harness process's CPU ms per first delivery (the Python side,
+without the database server's work), and the ratio carepay / best peer.
 """
 
 from __future__ import annotations
@@ -63,18 +64,20 @@ def main() -> None:
             result = run_round(peer, args.n, args.database_url, args.carepay_before)
             results[peer].append(result)
             print(f"round {i + 1} {peer:>13}: {result['first_per_s']:7.0f} first/s "
-                  f"{result['dup_per_s']:7.0f} duplicates/s", flush=True)
+                  f"{result['dup_per_s']:7.0f} duplicates/s "
+                  f"{result.get('first_cpu_ms', 0):5.2f} CPU ms/first", flush=True)
     print(f"load after: {os.getloadavg()}\n")
     table = {peer: {key: statistics.median(r[key] for r in rounds)
                     for key in rounds[0] if key != "peer"}
              for peer, rounds in results.items()}
     print(f"{'':>13} {'first/s':>8} {'stmts':>6} {'w/o tx':>6} {'dup/s':>8} {'stmts':>6} "
-          f"{'w/o tx':>6} {'credited':>8} {'double':>6}")
+          f"{'w/o tx':>6} {'credited':>8} {'double':>6} {'cpu ms':>6}")
     for peer, row in table.items():
         print(f"{peer:>13} {row['first_per_s']:8.0f} {row['first_statements']:6.2f} "
               f"{row['first_statements_no_tx']:6.2f} {row['dup_per_s']:8.0f} "
               f"{row['dup_statements']:6.2f} {row['dup_statements_no_tx']:6.2f} "
-              f"{row['credited']:8.0f} {row['double_credits']:6.0f}")
+              f"{row['credited']:8.0f} {row['double_credits']:6.0f} "
+              f"{row.get('first_cpu_ms', 0):6.2f}")
     others = [p for p in peers if p in PEERS]
     if "carepay" in table and others:
         best_first = max(others, key=lambda p: table[p]["first_per_s"])

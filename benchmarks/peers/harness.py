@@ -7,8 +7,10 @@ and three functions, ``prepare(n)`` (n payments it prepared itself, each with a
 signed ``payment_intent.succeeded`` for its own webhook URL), ``credited()`` and
 ``double_credits()``. The round, on a throw-away database (created, migrated, dropped):
 20 deliveries to warm up, n first deliveries timed, the same n again as duplicates
-timed, then 50 more first deliveries and their duplicates with every statement
-captured. Django 5.2, DEBUG off,
+timed (wall time and this process's CPU time: the Python side of an event, without
+the database server's), then 50 more first deliveries and their duplicates with every
+statement captured. The database is named ``<PEER_DB_PREFIX>_<peer>`` (``carepay_peer``
+unless that variable is set). Django 5.2, DEBUG off,
 the same middleware for every peer, in-process through Django's test client. Prints one
 JSON line.
 """
@@ -48,7 +50,7 @@ def configure(peer: str, database_url: str) -> object:
 
     module = importlib.import_module(f"peer_{peer.removesuffix('-before').replace('-', '_')}")
     url = urlparse(database_url)
-    name = f"carepay_peer_{peer.replace('-', '_')}"
+    name = f"{os.environ.get('PEER_DB_PREFIX', 'carepay_peer')}_{peer.replace('-', '_')}"
     settings.configure(
         DEBUG=False, SECRET_KEY="peer-benchmark-not-secret", USE_TZ=True,
         ALLOWED_HOSTS=["*"], MIDDLEWARE=MIDDLEWARE, ROOT_URLCONF=module.__name__,
@@ -72,11 +74,16 @@ def configure(peer: str, database_url: str) -> object:
 
 
 def post_all(client, events) -> float:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
+    return timed_post_all(client, events)[0]
+
+
+def timed_post_all(client, events) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(wall seconds, this process's CPU seconds) for posting ``events``."""
+    started, cpu = time.perf_counter(), time.process_time()
     for path, body, headers in events:
         response = client.post(path, body, content_type="application/json", **headers)
         assert response.status_code == 200, (response.status_code, response.content[:300])
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def counted(client, events) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -112,13 +119,14 @@ def main() -> None:
         events = module.prepare(WARM_UP + args.n + COUNTED)  # type: ignore[attr-defined]
         post_all(client, events[:WARM_UP])  # imports, URL resolvers, first connections
         timed, extra = events[WARM_UP:WARM_UP + args.n], events[WARM_UP + args.n:]
-        first = post_all(client, timed)
-        dupes = post_all(client, timed)
+        first, first_cpu = timed_post_all(client, timed)
+        dupes, dup_cpu = timed_post_all(client, timed)
         first_sql, first_tx = counted(client, extra)
         dup_sql, dup_tx = counted(client, extra)
         result = {
             "peer": args.peer, "n": args.n, "first_per_s": args.n / first,
             "dup_per_s": args.n / dupes,
+            "first_cpu_ms": 1000 * first_cpu / args.n, "dup_cpu_ms": 1000 * dup_cpu / args.n,
             "first_statements": first_sql / COUNTED,
             "first_statements_no_tx": (first_sql - first_tx) / COUNTED,
             "dup_statements": dup_sql / COUNTED,

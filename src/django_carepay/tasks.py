@@ -19,6 +19,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.db import router
 from django.db.models import F
 from django.utils import timezone
 
@@ -73,6 +74,19 @@ def _retry_later(event: WebhookEvent) -> None:
                    event.backend, event.event_id, event.attempts, delay, event.error,
                    extra=log_extra(event=event))
     enqueue_webhook(event, delay=delay)
+
+
+def queued_in_the_events_database() -> bool:
+    """Whether queueing writes the task row to the database the events are stored in
+    (django-tasks' database backend): then storing a delivery and queueing it can
+    commit together, one transaction and one flush to disk instead of two. Not with
+    a broker (RQ, Celery): a worker could then run the task before the row commits."""
+    backend = process_webhook_event.get_backend()
+    if not type(backend).__module__.startswith("django_tasks_db."):
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return bool(router.db_for_write(DBTaskResult) == router.db_for_write(WebhookEvent))
 
 
 def enqueue_webhook(event: WebhookEvent, *, delay: float | None = None) -> Any:

@@ -176,6 +176,33 @@ class TestDatabaseBackend:
         assert (stored(event).status, stored(event).attempts) == ("processed", 2)
         assert Transaction.objects.count() == 1
 
+    def test_the_event_and_its_task_commit_together(self, client, succeeded, monkeypatch):
+        """With the database backend the event and its task are one transaction: a
+        failure to queue stores nothing (500, Stripe delivers again), and the next
+        delivery stores and queues it."""
+        from django_tasks_db.models import DBTaskResult
+
+        from django_carepay import tasks
+
+        _payment, event = succeeded
+        queue = tasks.enqueue_webhook
+
+        def queue_then_fail(row, **kwargs):
+            queue(row, **kwargs)  # the task row is written, then the queueing fails
+            raise RuntimeError("the task table is away")
+
+        monkeypatch.setattr(tasks, "enqueue_webhook", queue_then_fail)
+        with pytest.raises(RuntimeError):
+            deliver(client, event)
+
+        assert not WebhookEvent.objects.filter(event_id=event["id"]).exists()
+        assert not DBTaskResult.objects.exists()
+
+        monkeypatch.setattr(tasks, "enqueue_webhook", queue)
+        assert deliver(client, event).content == b"received"
+        assert stored(event).status == "received"
+        assert DBTaskResult.objects.get().args_kwargs["args"] == [stored(event).pk]
+
 
 # -- configuration --------------------------------------------------------------------
 

@@ -15,12 +15,13 @@ from django.db.models import Q
 from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from ..money import normalize
 from ..permissions import VIEW_DASHBOARD, VOID_INVOICE, codename
 from .fields import MoneyField
 from .files import invoice_document_upload_to
+from .states import ConcurrentStates
 
 if TYPE_CHECKING:
     from .payment import Payment  # noqa: F401
@@ -68,7 +69,7 @@ class InvoiceQuerySet(models.QuerySet["Invoice"]):
         return self.filter(NEEDS_REFUND)
 
 
-class Invoice(ConcurrentTransitionMixin, models.Model):
+class Invoice(ConcurrentStates, models.Model):
     """A bill for something in the host's domain.
 
     Drafts are editable and have no number. :func:`~django_carepay.services.issue_invoice`

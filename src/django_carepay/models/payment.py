@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from ..money import normalize
 from ..permissions import APPROVE_PAYMENT, RECORD_PAYMENT, REFUND_PAYMENT, codename
@@ -17,6 +17,7 @@ from ..proofs import proof_upload_to
 from .fields import MoneyField
 from .files import receipt_upload_to
 from .invoice import Invoice
+from .states import ConcurrentStates
 
 
 class PaymentQuerySet(models.QuerySet["Payment"]):
@@ -31,7 +32,7 @@ class PaymentQuerySet(models.QuerySet["Payment"]):
         return self.filter(status__in=Payment.RECEIVED)
 
 
-class Payment(ConcurrentTransitionMixin, models.Model):
+class Payment(ConcurrentStates, models.Model):
     """One attempt to pay an invoice through one backend (alias).
 
     Its status follows the provider (``pending`` → ``processing`` → ``succeeded``) or

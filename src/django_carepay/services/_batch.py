@@ -16,17 +16,25 @@ model is guarded by the states it was read in: no row updated raises
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import signals, sql
 from django.db.models.constants import OnConflict
 from django_fsm import ConcurrentTransition
 
 
+def _db() -> BaseDatabaseWrapper:
+    """The default connection itself (``django.db.connection`` is a proxy that looks
+    it up again at each attribute read, a dozen times per write)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def one_statement(*model_classes: type[models.Model]) -> bool:
     """Whether writes of these models can be joined into one statement here."""
-    return connection.vendor == "postgresql" and not any(
+    return _db().vendor == "postgresql" and not any(
         signals.pre_save.has_listeners(m) or signals.post_save.has_listeners(m)
         for m in model_classes)
 
@@ -44,9 +52,10 @@ class Writes:
     def update(self, obj: models.Model, fields: list[str]) -> None:
         self._ops.append(("update", obj, fields))
 
-    def also(self, query: models.QuerySet[Any]) -> None:
-        """Read ``query``'s single column as an array in the same statement."""
-        self._also.append(query.query.get_compiler(connection.alias).as_sql())
+    def also(self, query_sql: str, params: list[Any]) -> None:
+        """Read the single column of the SELECT ``query_sql`` as an array in the same
+        statement."""
+        self._also.append((query_sql, params))
 
     def run(self) -> list[Any]:
         """Write everything; return what the ``also`` queries read, in order (only in
@@ -58,13 +67,14 @@ class Writes:
                 obj.save(**({"force_insert": True} if kind == "insert"
                             else {"update_fields": fields}))
             return []
+        db = _db()
         ctes, selects, params = [], [], []
         for i, (kind, obj, fields) in enumerate(self._ops):
             if kind == "insert":
-                query_sql, query_params = _insert_sql(obj)
+                query_sql, query_params = _insert_sql(obj, db=db)
                 selects.append(f"(SELECT * FROM w{i})")
             else:
-                query_sql, query_params = _update_sql(obj, fields)
+                query_sql, query_params = _update_sql(obj, fields, db)
                 query_sql += " RETURNING 1"
                 selects.append(f"(SELECT count(*) FROM w{i})")
             ctes.append(f"w{i} AS ({query_sql})")
@@ -72,13 +82,13 @@ class Writes:
         for also_sql, also_params in self._also:
             selects.append(f"ARRAY({also_sql})")
             params.extend(also_params)
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selects)}", params)
             row = cursor.fetchone()
         for (kind, obj, _), value in zip(self._ops, row, strict=False):
             if kind == "insert":
                 obj.pk = value
-                obj._state.adding, obj._state.db = False, connection.alias
+                obj._state.adding, obj._state.db = False, db.alias
             elif not value:
                 raise ConcurrentTransition(
                     f"Cannot save {obj!r}: its state changed since it was read.")
@@ -87,55 +97,108 @@ class Writes:
         return list(row[len(self._ops):])
 
 
-def _insert_sql(obj: models.Model) -> tuple[str, list[Any]]:
-    meta = obj._meta
+#: Each write's SQL by its shape (model, fields, which values are NULL, the guard's
+#: fields): rendering it through Django's compilers cost more than running it, so each
+#: shape is compiled once per process and later writes only prepare their values, as
+#: the compilers do (``pre_save``, ``get_db_prep_save``). A value that is an
+#: expression, or a field with its own placeholder, is compiled every time.
+_SQL: dict[tuple[Any, ...], str] = {}
+
+
+@functools.cache
+def _insert_fields(model: type[models.Model], with_pk: bool) -> tuple[list[Any], bool]:
+    """The fields an INSERT of ``model`` writes, and whether its SQL can be reused."""
+    meta = model._meta
     fields = [f for f in meta.local_concrete_fields
-              if not f.generated and not (f is meta.auto_field and obj.pk is None)]
-    query = sql.InsertQuery(type(obj))
+              if not f.generated and not (f is meta.auto_field and not with_pk)]
+    return fields, not any(hasattr(f, "get_placeholder") for f in fields)
+
+
+def _insert_sql(obj: models.Model, on_conflict: OnConflict | None = None, *,
+                db: BaseDatabaseWrapper | None = None) -> tuple[str, list[Any]]:
+    db = db or _db()
+    model, with_pk = type(obj), obj.pk is not None
+    fields, reusable = _insert_fields(model, with_pk)
+    key = ("insert", model, with_pk, on_conflict, db.alias)
+    known = _SQL.get(key) if reusable else None
+    if known is not None:
+        values = [f.pre_save(obj, True) for f in fields]
+        if not any(hasattr(v, "resolve_expression") for v in values):
+            return known, [f.get_db_prep_save(v, connection=db)
+                           for f, v in zip(fields, values, strict=True)]
+    plain = not any(hasattr(getattr(obj, f.attname, None), "resolve_expression")
+                    for f in fields)
+    query = sql.InsertQuery(model, on_conflict=on_conflict)
     query.insert_values(fields, [obj])
-    compiler = query.get_compiler(connection.alias)
-    compiler.returning_fields = [meta.pk]
+    compiler = query.get_compiler(db.alias)
+    compiler.returning_fields = [model._meta.pk]
     [(query_sql, query_params)] = compiler.as_sql()
+    if reusable and plain:
+        _SQL[key] = query_sql
     return query_sql, list(query_params)
 
 
-def _update_sql(obj: models.Model, fields: list[str]) -> tuple[str, list[Any]]:
-    meta = obj._meta
-    concrete = {f.name: f for f in meta.concrete_fields}
-    values = [(field, None, field.pre_save(obj, False))
-              for field in (concrete[name] for name in fields)]
+@functools.cache
+def _concrete_fields(model: type[models.Model]) -> dict[str, Any]:
+    return {f.name: f for f in model._meta.concrete_fields}
+
+
+def _lookup_param(field: Any, value: Any, db: BaseDatabaseWrapper) -> Any:
+    """``value`` as an exact lookup on ``field`` passes it (``Exact.as_sql``)."""
+    return field.get_db_prep_value(field.get_prep_value(value), db, prepared=True)
+
+
+def _update_sql(obj: models.Model, fields: list[str], db: BaseDatabaseWrapper | None = None
+                ) -> tuple[str, list[Any]]:
+    db = db or _db()
+    model, meta = type(obj), obj._meta
+    concrete = _concrete_fields(model)
+    targets = [concrete[name] for name in fields]
+    values = [(field, None, field.pre_save(obj, False)) for field in targets]
     match: dict[str, Any] = {"pk": obj.pk}
     # ConcurrentTransitionMixin's guard: only the row still in the states it was read in.
     initial = getattr(obj, "_ConcurrentTransitionMixin__initial_states", None) or {}
     match.update({name: value for name, value in initial.items()
-                  if meta.get_field(name).model is type(obj)})
-    query: Any = type(obj)._base_manager.filter(**match).query.chain(sql.UpdateQuery)
+                  if meta.get_field(name).model is model})
+    reusable = all(value is not None for value in match.values()) and not any(
+        hasattr(value, "resolve_expression") or hasattr(value, "prepare_database_save")
+        or hasattr(field, "get_placeholder") for field, _, value in values)
+    prepared = [field.get_db_prep_save(value, connection=db)
+                for field, _, value in values] if reusable else []
+    reusable = reusable and not any(hasattr(p, "as_sql") for p in prepared)
+    # filter(**match) orders its conditions by name (Q sorts its keyword arguments).
+    names = tuple(sorted(match))
+    key = ("update", model, tuple(fields), tuple(p is None for p in prepared), names,
+           db.alias)
+    known = _SQL.get(key) if reusable else None
+    if known is not None:
+        where = [_lookup_param(meta.pk if name == "pk" else meta.get_field(name),
+                               match[name], db) for name in names]
+        return known, [p for p in prepared if p is not None] + where
+    query: Any = model._base_manager.filter(**match).query.chain(sql.UpdateQuery)
     query.add_update_fields(values)
-    query_sql, query_params = query.get_compiler(connection.alias).as_sql()
+    query_sql, query_params = query.get_compiler(db.alias).as_sql()
+    if reusable:
+        _SQL[key] = query_sql
     return query_sql, list(query_params)
 
 
 def insert_unless_stored(obj: models.Model) -> bool:
     """Insert ``obj`` unless a row with the same unique key is stored; whether it was
-    inserted. On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (outside
-    a transaction, a statement of its own that commits by itself; a concurrent insert
-    of the same key is waited for); elsewhere a savepoint and ``save()``."""
+    inserted. On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (in
+    autocommit a statement that commits by itself, or part of the caller's
+    transaction; a concurrent insert of the same key is waited for); elsewhere a
+    savepoint and ``save()``."""
     if one_statement(type(obj)):
-        meta = obj._meta
-        fields = [f for f in meta.local_concrete_fields
-                  if not f.generated and not (f is meta.auto_field and obj.pk is None)]
-        query = sql.InsertQuery(type(obj), on_conflict=OnConflict.IGNORE)
-        query.insert_values(fields, [obj])
-        compiler = query.get_compiler(connection.alias)
-        compiler.returning_fields = [meta.pk]
-        [(query_sql, query_params)] = compiler.as_sql()
-        with connection.cursor() as cursor:
+        db = _db()
+        query_sql, query_params = _insert_sql(obj, OnConflict.IGNORE, db=db)
+        with db.cursor() as cursor:
             cursor.execute(query_sql, query_params)
             row = cursor.fetchone()
         if row is None:
             return False
         obj.pk = row[0]
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, db.alias
         return True
     try:
         with transaction.atomic():

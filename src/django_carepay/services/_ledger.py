@@ -9,10 +9,11 @@ runs under the invoice's row lock, taken by the caller.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
+from django.db import connection
 from django.utils import timezone
 
 from ..models import Invoice, Payment, Transaction
@@ -84,15 +85,24 @@ def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
     if settled:
         # Read in the statement's snapshot, taken after the invoice lock: a payment
         # started while this one waited for the lock is seen.
-        writes.also(_other_pending(invoice, payment))
+        writes.also(_other_pending_sql(), [invoice.pk, Payment.Status.PENDING, payment.pk])
     read = writes.run()
     return list(read[0]) if read else None
 
 
-def _other_pending(invoice: Invoice, payment: Payment) -> models.QuerySet[Payment]:
-    """The pks of ``invoice``'s pending payments other than ``payment``."""
-    return Payment.objects.filter(invoice=invoice, status=Payment.Status.PENDING) \
-        .exclude(pk=payment.pk).order_by("pk").values("pk")
+@functools.cache
+def _other_pending_sql() -> str:
+    """The pks of an invoice's pending payments other than one, in pk order (params:
+    the invoice's pk, ``pending``, the payment's pk); built once per process."""
+    qn = connection.ops.quote_name
+    table = qn(Payment._meta.db_table)
+
+    def column(name: str) -> str:
+        return f"{table}.{qn(str(Payment._meta.get_field(name).column))}"
+
+    pk = f"{table}.{qn(Payment._meta.pk.column)}"
+    return (f"SELECT {pk} FROM {table} WHERE {column('invoice')} = %s AND "
+            f"{column('status')} = %s AND NOT ({pk} = %s) ORDER BY {pk} ASC")
 
 
 def _save_refund(invoice: Invoice, payment: Payment, txn: Transaction, *,

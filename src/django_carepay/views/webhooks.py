@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from django.db import transaction
@@ -66,14 +67,20 @@ def _store_for_a_task(alias: str, delivery: WebhookDelivery,
 
     Its updates are not read here (a refund event's would ask Stripe): the worker reads
     the stored payload again. If queueing fails the exception propagates (500), so the
-    provider delivers again and the stored row is queued again.
+    provider delivers again and the stored row is queued again. When the task row is
+    written to the events' own database (django-tasks' database backend), the event
+    and its task commit in one transaction: one flush to disk, not two, and never one
+    without the other (no savepoint of its own inside a caller's transaction).
     """
-    from ..tasks import enqueue_webhook
+    from ..tasks import enqueue_webhook, queued_in_the_events_database
 
-    event, duplicate = services.store_webhook(
-        alias, event_id=delivery.event_id, event_type=delivery.event_type,
-        payload=delivery.payload, headers=headers)
-    if duplicate:
-        return HttpResponse("duplicate", content_type="text/plain")
-    enqueue_webhook(event)
+    together = transaction.atomic(savepoint=False) if queued_in_the_events_database() \
+        else contextlib.nullcontext()
+    with together:
+        event, duplicate = services.store_webhook(
+            alias, event_id=delivery.event_id, event_type=delivery.event_type,
+            payload=delivery.payload, headers=headers)
+        if duplicate:
+            return HttpResponse("duplicate", content_type="text/plain")
+        enqueue_webhook(event)
     return HttpResponse("received", content_type="text/plain")

@@ -601,3 +601,12 @@ def test_the_example_catalogue_does_not_retranslate_carepays_messages():
                if m.id}
     assert {key: (carepay[key], example[key]) for key in carepay.keys() & example.keys()
             if carepay[key] != example[key]} == {}
+
+
+def test_a_ledger_refund_is_a_noun_in_german_and_the_button_a_verb(german):
+    from django.utils.translation import gettext
+
+    from django_carepay.models import Transaction
+
+    assert str(Transaction.Kind.REFUND.label) == "Erstattung"  # "Geldbewegungen: Was"
+    assert gettext("Refund") == "Erstatten"  # the button

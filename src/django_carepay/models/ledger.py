@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..exceptions import LedgerImmutable as LedgerImmutable  # still importable here
 from .fields import MoneyField
@@ -46,7 +47,8 @@ class Transaction(models.Model):
 
     class Kind(models.TextChoices):
         CHARGE = "charge", _("Charge")
-        REFUND = "refund", _("Refund")
+        # A noun here ("Erstattung"), where the buttons' "Refund" is a verb.
+        REFUND = "refund", pgettext_lazy("ledger movement", "Refund")
         #: A refund the provider accepted and later failed: the money came back.
         REFUND_REVERSAL = "refund_reversal", _("Refund reversed")
 

@@ -149,6 +149,10 @@ def parse_amount(text: str) -> Decimal:
     return Decimal(ascii_digits)
 
 
+#: One to three digits, a point, three digits: "1.500".
+_POINT_THEN_THREE = re.compile(r"\d{1,3}\.\d{3}")
+
+
 def parse_localized_amount(text: str) -> Decimal:
     """Read an amount a person typed into a form, in the active language's way of
     writing numbers, refusing what could be read two ways.
@@ -182,6 +186,14 @@ def parse_localized_amount(text: str) -> Decimal:
     fraction: str | None = None
     if decimal and decimal in body:
         whole, fraction = body.split(decimal, 1)
+    if decimal != "." and fraction is None and _POINT_THEN_THREE.fullmatch(whole):
+        # "1.500" where the point is not the decimal separator: 1500 to readers who group
+        # thousands with it (German's rule, and common in French, Spanish and Russian
+        # writing even where the locale's separator is a space), 1.5 to English ones.
+        raise InvalidAmount(gettext(
+            "%(text)r could mean two different amounts; write it without a thousands "
+            "separator, like %(example)s."
+        ) % {"text": text, "example": f"1234{decimal}50"}, code="ambiguous")
     if fraction is not None and (decimal in fraction or (thousands and thousands in fraction)):
         raise InvalidAmount(gettext(
             "%(text)r is not a number; write it like %(example)s."

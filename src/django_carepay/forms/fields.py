@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -15,6 +16,21 @@ def add_service_error(form: forms.Form, exc: CarepayError) -> None:
     (``InvalidInput.field``) when the form has that field, else above the form."""
     field = getattr(exc, "field", None)
     form.add_error(field if field in form.fields else None, str(exc))
+
+
+class AmountInput(forms.TextInput):
+    """A text input showing an amount as :func:`parse_localized_amount` reads it back:
+    the language's decimal separator and never a thousands separator (with
+    ``USE_THOUSAND_SEPARATOR`` on, Django would show 1234 JPY as ``1.234``, which is
+    refused as ambiguous when submitted unchanged)."""
+
+    def format_value(self, value: Any) -> Any:
+        if self.is_localized and isinstance(value, Decimal | int) \
+                and not isinstance(value, bool):
+            from django.utils.formats import get_format
+
+            return f"{Decimal(value):f}".replace(".", str(get_format("DECIMAL_SEPARATOR")))
+        return super().format_value(value)
 
 
 class AmountField(forms.DecimalField):
@@ -31,7 +47,11 @@ class AmountField(forms.DecimalField):
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 3)
         kwargs.setdefault("localize", True)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        widget = kwargs.get("widget")
+        if widget is None:
+            kwargs["widget"] = AmountInput(attrs={"inputmode": "decimal"})
+        elif type(widget) is forms.TextInput:  # the forms' own, with their attrs
+            kwargs["widget"] = AmountInput(attrs=widget.attrs)
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> Any:

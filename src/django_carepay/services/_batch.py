@@ -159,7 +159,7 @@ def _update_sql(obj: models.Model, fields: list[str], db: BaseDatabaseWrapper | 
     # ConcurrentTransitionMixin's guard: only the row still in the states it was read in.
     initial = getattr(obj, "_ConcurrentTransitionMixin__initial_states", None) or {}
     match.update({name: value for name, value in initial.items()
-                  if meta.get_field(name).model is model})
+                  if meta.get_field(name).model is meta.concrete_model})
     reusable = all(value is not None for value in match.values()) and not any(
         hasattr(value, "resolve_expression") or hasattr(value, "prepare_database_save")
         or hasattr(field, "get_placeholder") for field, _, value in values)

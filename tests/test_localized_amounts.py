@@ -1,4 +1,8 @@
-"""Review findings on parse_localized_amount / AmountField (branch review-wave)."""
+"""Amounts typed the active language's way: never read as another amount than meant.
+
+A point grouping thousands ("1.500" in fr, es, ru, pl, de-ch) is refused as ambiguous
+where the comma is the decimal separator, and a prefilled zero-decimal amount (JPY)
+reads back unchanged with USE_THOUSAND_SEPARATOR on."""
 
 from __future__ import annotations
 

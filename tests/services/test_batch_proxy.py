@@ -1,5 +1,5 @@
-"""Review finding (branch review-wave): the one-statement UPDATE drops the state guard
-for a proxy model's instance, where ``save()`` keeps it (django-fsm's
+"""The one-statement UPDATE keeps the state guard for a proxy model's instance too, as
+``save()`` does (django-fsm's
 ``ConcurrentTransitionMixin`` filters on the concrete model's state fields)."""
 
 from __future__ import annotations

@@ -49,6 +49,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from _procs import stop_process
+
 FAULTS = ("http_500", "http_429", "drop_before", "drop_after", "slow")
 #: Hop-by-hop headers, and those the proxy recomputes.
 SKIPPED_HEADERS = frozenset({"host", "connection", "keep-alive", "content-length",
@@ -275,15 +277,8 @@ def start_faultproxy(upstream: str, timeout: float = 10.0
             time.sleep(0.05)
 
 
-def stop_faultproxy(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
+#: Stops the proxy started by :func:`start_faultproxy`.
+stop_faultproxy = stop_process
 
 
 def main() -> None:

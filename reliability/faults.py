@@ -46,6 +46,8 @@ from _fault_checks import (  # noqa: E402
 )
 from faultproxy import FAULTS, FaultProxyClient, start_faultproxy, stop_faultproxy  # noqa: E402
 
+from benchmarks._django import a_test_database  # noqa: E402
+
 TEST_DATABASE = "carepay_faults_run"
 READ_TIMEOUT = 1.0
 SLOW_DELAY = 2.5
@@ -108,7 +110,7 @@ def main() -> None:
     ls_proc, ls_url = start_localstripe()
     px_proc, px_url = start_faultproxy(ls_url)
     try:
-        with a_throwaway_database():
+        with a_test_database(TEST_DATABASE):
             rows = run(LocalStripe(ls_url), FaultProxyClient(px_url), args.only or FAULTS,
                        args.op or list(OPERATIONS), show=args.show)
     finally:
@@ -121,20 +123,6 @@ def main() -> None:
         for item in row.breaks:
             print(f"BREAK {row.fault}/{row.mode}/{row.operation}: {item}")
     sys.exit(1 if broken else 0)
-
-
-@contextmanager
-def a_throwaway_database() -> Iterator[None]:
-    from django.db import connection
-
-    old_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = TEST_DATABASE
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 @contextmanager

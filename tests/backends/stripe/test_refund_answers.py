@@ -51,6 +51,18 @@ def refunds_at_stripe(localstripe, payment):
     return localstripe.get(f"refunds?payment_intent={payment.provider_reference}")["data"]
 
 
+def a_lost_refund_the_webhook_recorded(localstripe, invoice, faults):
+    """A paid invoice's £30.00 refund whose answer was lost, then recorded by Stripe's
+    ``refund.updated``: the payment and the refund at Stripe."""
+    payment = paid_payment(localstripe, invoice)
+    faults.append("lose")
+    with pytest.raises(ProviderError):
+        services.refund_payment(payment, amount="30.00")
+    [made] = refunds_at_stripe(localstripe, payment)
+    assert deliver(Client(), make_event("refund.updated", made)).status_code == 200
+    return payment, made
+
+
 def test_a_refused_refund_is_tried_again_with_a_new_key(localstripe, invoice, refunds_api):
     keys, faults = refunds_api
     payment = paid_payment(localstripe, invoice)
@@ -145,12 +157,7 @@ def test_a_refund_in_another_currency_is_not_recorded(localstripe, invoice, monk
 def test_a_lost_answer_recorded_by_the_webhook_then_retried_refunds_once(
         localstripe, invoice, refunds_api):
     keys, faults = refunds_api
-    payment = paid_payment(localstripe, invoice)
-    faults.append("lose")
-    with pytest.raises(ProviderError):
-        services.refund_payment(payment, amount="30.00")
-    [made] = refunds_at_stripe(localstripe, payment)
-    assert deliver(Client(), make_event("refund.updated", made)).status_code == 200
+    payment, _made = a_lost_refund_the_webhook_recorded(localstripe, invoice, faults)
     [recorded] = Transaction.objects.refunds()
 
     again = services.refund_payment(payment, amount="30.00")  # "try again in a minute"
@@ -205,12 +212,7 @@ def test_staff_retrying_a_refund_the_webhook_already_recorded_are_told_nothing_m
     from django_carepay.views.staff.invoices import payment_prefix
 
     _keys, faults = refunds_api
-    payment = paid_payment(localstripe, invoice)
-    faults.append("lose")
-    with pytest.raises(ProviderError):
-        services.refund_payment(payment, amount="30.00")
-    [made] = refunds_at_stripe(localstripe, payment)
-    assert deliver(Client(), make_event("refund.updated", made)).status_code == 200
+    payment, made = a_lost_refund_the_webhook_recorded(localstripe, invoice, faults)
 
     url = reverse("carepay:staff_payment_refund", args=[invoice.public_id, payment.public_id])
     prefix = payment_prefix(payment, "refund")
@@ -243,12 +245,7 @@ def test_the_admin_also_says_a_replayed_refund_moved_nothing(localstripe, invoic
     from django.urls import reverse
 
     _keys, faults = refunds_api
-    payment = paid_payment(localstripe, invoice)
-    faults.append("lose")
-    with pytest.raises(ProviderError):
-        services.refund_payment(payment, amount="30.00")
-    [made] = refunds_at_stripe(localstripe, payment)
-    assert deliver(Client(), make_event("refund.updated", made)).status_code == 200
+    payment, made = a_lost_refund_the_webhook_recorded(localstripe, invoice, faults)
 
     url = reverse("admin:carepay_payment_refund", args=[payment.pk])
     response = admin_client.post(url, {"amount": "30.00", "reason": "Cancelled scan"})

@@ -7,6 +7,12 @@ each exactly once, all or none, in the statement's one snapshot, which is taken 
 the statement starts (so after the locks the caller holds). Read-only expressions
 (``also``) ride in the same statement's SELECT list.
 
+A caller may open a batch for the writes of code it calls (:meth:`Writes.collecting`):
+code that asks for it (:meth:`Writes.open_batch`) adds its writes there instead of
+running them, and what it must do once they are written (announce them, with what the
+statement read) runs when the batch closes. The webhook writes the charge, its audit
+entry and the event row this way, in one statement.
+
 Everywhere else, and whenever a ``pre_save`` or ``post_save`` receiver listens to one
 of the models (the one-statement write would skip it), each write is an ordinary
 ``save()``. Either way an UPDATE of a :class:`~django_fsm.ConcurrentTransitionMixin`
@@ -16,7 +22,10 @@ model is guarded by the states it was read in: no row updated raises
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
@@ -45,6 +54,34 @@ class Writes:
     def __init__(self) -> None:
         self._ops: list[tuple[str, models.Model, list[str]]] = []
         self._also: list[tuple[str, list[Any]]] = []
+        self._after: list[Callable[[], None]] = []
+        self._ran = False
+        #: What the ``also`` queries read, once run (``[]`` where rows were saved one
+        #: by one: the caller reads it itself).
+        self.read: list[Any] = []
+
+    @staticmethod
+    def open_batch() -> Writes | None:
+        """The batch a caller opened with :meth:`collecting` and has not run yet."""
+        batch = _open_batch.get()
+        return batch if batch is not None and not batch._ran else None
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[Writes]:
+        """Let the code run inside add its writes to this batch (see the module); the
+        block must :meth:`run` it. When the block ends without an exception, what was
+        left for afterwards (:meth:`after`) runs, in order, outside the batch."""
+        token = _open_batch.set(self)
+        try:
+            yield self
+        finally:
+            _open_batch.reset(token)
+        for callback in self._after:
+            callback()
+
+    def after(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this batch is written (by :meth:`collecting`)."""
+        self._after.append(callback)
 
     def insert(self, obj: models.Model) -> None:
         self._ops.append(("insert", obj, []))
@@ -52,14 +89,18 @@ class Writes:
     def update(self, obj: models.Model, fields: list[str]) -> None:
         self._ops.append(("update", obj, fields))
 
-    def also(self, query_sql: str, params: list[Any]) -> None:
+    def also(self, query_sql: str, params: list[Any]) -> int:
         """Read the single column of the SELECT ``query_sql`` as an array in the same
-        statement."""
+        statement; its index in :attr:`read`."""
         self._also.append((query_sql, params))
+        return len(self._also) - 1
 
     def run(self) -> list[Any]:
         """Write everything; return what the ``also`` queries read, in order (only in
         one statement; elsewhere the caller reads it itself, so ``[]``)."""
+        if self._ran:
+            raise RuntimeError("This batch of writes has run already.")
+        self._ran = True
         if not self._ops:
             return []
         if not one_statement(*(type(obj) for _, obj, _ in self._ops)):
@@ -94,7 +135,11 @@ class Writes:
                     f"Cannot save {obj!r}: its state changed since it was read.")
             elif hasattr(obj, "_update_initial_state"):
                 obj._update_initial_state()
-        return list(row[len(self._ops):])
+        self.read = list(row[len(self._ops):])
+        return self.read
+
+
+_open_batch: ContextVar[Writes | None] = ContextVar("carepay_open_batch", default=None)
 
 
 #: Each write's SQL by its shape (model, fields, which values are NULL, the guard's

@@ -10,6 +10,7 @@ runs under the invoice's row lock, taken by the caller.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -67,27 +68,43 @@ _MONEY_INVOICE_FIELDS = ["status", "amount_paid", "amount_refunded", "paid_at", 
 
 
 def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
-                 settled: bool = False) -> list[int] | None:
+                 settled: bool = False,
+                 then: Callable[[list[int] | None], None] | None = None) -> list[int] | None:
     """Save a charge and what it changed. On PostgreSQL the three writes are one
     statement (:mod:`._batch`), which, when the charge ``settled`` the invoice, also
     reads the invoice's other pending payments (to cancel): returned as their pks.
-    ``None`` when they were not read (the caller looks them up)."""
+    ``None`` when they were not read (the caller looks them up).
+
+    With ``then``, that is handed to ``then`` once the rows are written instead, and
+    inside a caller's open batch (``Writes.collecting``: the webhook) the writes join
+    it, so ``then`` runs when the caller's one statement has run."""
     txn.payment = payment
     if payment._state.adding:
         payment.save(force_insert=True)
         txn.save(force_insert=True)
         invoice.save(update_fields=_MONEY_INVOICE_FIELDS)
+        if then is not None:
+            then(None)
         return None
-    writes = Writes()
+    writes = (Writes.open_batch() if then is not None else None) or Writes()
     writes.update(payment, _CHARGE_PAYMENT_FIELDS)
     writes.insert(txn)
     writes.update(invoice, _MONEY_INVOICE_FIELDS)
-    if settled:
-        # Read in the statement's snapshot, taken after the invoice lock: a payment
-        # started while this one waited for the lock is seen.
-        writes.also(_other_pending_sql(), [invoice.pk, Payment.Status.PENDING, payment.pk])
-    read = writes.run()
-    return list(read[0]) if read else None
+    # Read in the statement's snapshot, taken after the invoice lock: a payment
+    # started while this one waited for the lock is seen.
+    read = writes.also(_other_pending_sql(), [invoice.pk, Payment.Status.PENDING,
+                                              payment.pk]) if settled else None
+
+    def pending() -> list[int] | None:
+        return list(writes.read[read]) if read is not None and writes.read else None
+
+    if writes is Writes.open_batch():
+        writes.after(lambda: then(pending()))  # type: ignore[misc]
+        return None
+    writes.run()
+    if then is not None:
+        then(pending())
+    return pending()
 
 
 @functools.cache

@@ -203,8 +203,12 @@ def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) ->
     txn = _apply_charge(invoice, payment, amount, by=None, provider_reference=ref,
                         note=update.event_id)
     settled = _settle_if_paid(invoice)
-    pending = _save_charge(invoice, payment, txn, settled=settled)
-    _announce_charge(invoice, payment, txn, by=None, settled=settled, pending=pending)
+
+    def announce(pending: list[int] | None) -> None:
+        _announce_charge(invoice, payment, txn, by=None, settled=settled, pending=pending)
+
+    # Announced once written: at once, or when the webhook's one statement has run.
+    _save_charge(invoice, payment, txn, settled=settled, then=announce)
     return _amount_differs(update, payment, amount)
 
 

@@ -146,7 +146,12 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
     """One attempt at :func:`handle_webhook`, in one transaction; ``stored`` when the
     event's row exists (``failed`` or ``received``), to be settled by this attempt."""
     alias, event_id = event.backend, event.event_id
-    with transaction.atomic():
+    # One update (nearly every delivery): its charge, its audit entry and the event row
+    # are one statement, and the charge is announced once that has run. Several: each
+    # is written before the next is applied (it may be about the same payment).
+    writes = Writes()
+    with transaction.atomic(), \
+            writes.collecting() if len(updates) == 1 else contextlib.nullcontext():
         problems: list[str] = list(known_problems)
         audits: list[AuditEntry] = []
         applied = 0
@@ -177,11 +182,9 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
         event.needs_attention = bool(problems)
         event.error = "\n".join(problems)
         event.processed_at = timezone.now()
-        writes = Writes()
         for entry in audits:
             writes.insert(entry)
         if not stored:
-            # The audit entries and the event row in one statement on PostgreSQL.
             writes.insert(event)
             try:
                 writes.run()

@@ -55,11 +55,21 @@ def race(receive, event, *, second_waits_for_failed_row):
             wait_for(lambda: blocked_on_locks() >= 1, "the second delivery to wait")
             first_failed.set()
             raise RuntimeError("appointment system is down")
-        if second_waits_for_failed_row:
-            wait_for(lambda: WebhookEvent.objects.filter(
-                status=WebhookEvent.Status.FAILED).exists(), "the failed row")
 
     receive(signals.payment_succeeded, sender=Appointment, action=receiver)
+    locking = webhooks._lock_update_target
+
+    def lock_then_wait(update):
+        # The second delivery, once it holds the lock the first let go of, waits for
+        # the first's failed row before it writes anything (its statement stores the
+        # event row, so the failed row must come first to be met by it).
+        payment = locking(update)
+        if second_waits_for_failed_row and calls:
+            wait_for(lambda: WebhookEvent.objects.filter(
+                status=WebhookEvent.Status.FAILED).exists(), "the failed row")
+        return payment
+
+    webhooks._lock_update_target = lock_then_wait
     original = webhooks._store_failed_event
 
     def store_failed_late(event_row, exc):
@@ -74,6 +84,7 @@ def race(receive, event, *, second_waits_for_failed_row):
                                                        event))
     finally:
         webhooks._store_failed_event = original
+        webhooks._lock_update_target = locking
     assert first_failed.is_set()
     assert errors(outcomes) == []
     return successes(outcomes)

@@ -9,7 +9,9 @@ carepay runs in the repository's .venv) through harness.py. Prints the machine's
 each round's events/s, and a table of medians: events/s and statements per event
 (with and without BEGIN/COMMIT) for first deliveries and duplicates, credited count,
 double credits, the harness process's CPU ms per first delivery (the Python side,
-without the database server's work), and the ratio carepay / best peer.
+without the database server's work), and the ratio carepay / best peer. ``floor``
+(peer_floor.py) is not a peer: a receiver that only verifies and parses, the most
+any peer can reach here; each peer's milliseconds per event above it are printed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 #: The venv each peer runs in; carepay's is the repository's own.
-VENVS = {"carepay": ROOT / ".venv", "carepay-task": ROOT / ".venv",
+VENVS = {"carepay": ROOT / ".venv", "carepay-task": ROOT / ".venv", "floor": ROOT / ".venv",
          "getpaid": HERE / ".venvs" / "getpaid", "payments": HERE / ".venvs" / "payments"}
 #: What carepay is measured against (not itself in task mode).
 PEERS = ("getpaid", "payments")
@@ -47,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--peers", default="carepay,getpaid,payments,carepay-task")
+    parser.add_argument("--peers", default="carepay,getpaid,payments,carepay-task,floor")
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--carepay-before", metavar="SRC", default="",
@@ -91,6 +93,13 @@ def main() -> None:
             ack = table["carepay-task"]["first_per_s"] / table[best_first]["first_per_s"]
             print(f"carepay task-mode acknowledge / best peer's first deliveries: "
                   f"{ack:.2f}x")
+        if "floor" in table:
+            floor = table["floor"]["first_per_s"]
+            print(f"the harness's floor (verify and parse, no database): {floor:.0f}/s, "
+                  f"{floor / table[best_first]['first_per_s']:.2f}x {best_first}; "
+                  f"time per event above it: " + ", ".join(
+                      f"{p} {1000 / table[p]['first_per_s'] - 1000 / floor:.2f} ms"
+                      for p in table if p != "floor"))
 
 
 if __name__ == "__main__":

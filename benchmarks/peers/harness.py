@@ -59,7 +59,11 @@ def configure(peer: str, database_url: str) -> object:
             "ENGINE": "django.db.backends.postgresql", "NAME": name,
             "USER": url.username or "postgres", "PASSWORD": url.password or "",
             "HOST": url.hostname or "127.0.0.1", "PORT": str(url.port or 5432),
-            "TEST": {"NAME": name}}},
+            "TEST": {"NAME": name},
+            # PEER_SERVER_SIDE_BINDING=1: Django's server-side parameter binding for
+            # every peer (psycopg then prepares a statement run five times).
+            "OPTIONS": {"server_side_binding": bool(os.environ.get(
+                "PEER_SERVER_SIDE_BINDING"))}}},
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
                     "APP_DIRS": True, "OPTIONS": {"context_processors": [
                         "django.template.context_processors.request",
@@ -88,18 +92,61 @@ def timed_post_all(client, events) -> tuple[float, float]:  # type: ignore[no-un
 
 def counted(client, events) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """(all statements, BEGIN/COMMIT/ROLLBACK among them) for posting ``events``; with
-    PEER_SHOW_SQL set, each statement of the first event and its time are printed."""
+    PEER_SHOW_SQL set, each statement of an event is printed with its median time
+    over the events (microseconds as the client waits for it: round trip and server
+    work; BEGIN travels with the statement after it), the COMMIT's, and the
+    write-ahead log the events wrote (bytes per event: what each COMMIT flushes)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as queries:
-        post_all(client, events)
+    timings: list[float] = []
+    commits: list[float] = []
+
+    def timed(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timings.append(time.perf_counter() - started)
+
+    def wal() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")
+            return int(cursor.fetchone()[0])
+
+    commit = connection._commit
+
+    def timed_commit() -> None:
+        started = time.perf_counter()
+        try:
+            commit()
+        finally:
+            commits.append(time.perf_counter() - started)
+
+    wal_before = wal()
+    connection._commit = timed_commit
+    try:
+        with CaptureQueriesContext(connection) as queries, \
+                connection.execute_wrapper(timed):
+            post_all(client, events)
+    finally:
+        del connection._commit
+    wal_per_event = (wal() - wal_before) / len(events)
     sql = [q["sql"] for q in queries.captured_queries]
-    if os.environ.get("PEER_SHOW_SQL"):
-        per_event = len(sql) // len(events)
-        for q in queries.captured_queries[per_event:2 * per_event]:
-            print(f"    {q['time']:>6} s  {q['sql'][:150]}", file=sys.stderr)
-    return len(sql), sum(s in ("BEGIN", "COMMIT", "ROLLBACK") for s in sql)
+    tx = ("BEGIN", "COMMIT", "ROLLBACK")
+    if os.environ.get("PEER_SHOW_SQL") and len(timings) % len(events) == 0:
+        import statistics
+
+        per_event = len(timings) // len(events)
+        shown = [s for s in sql if s not in tx][:per_event]
+        for i, statement in enumerate(shown):
+            median = statistics.median(timings[i::per_event]) * 1e6
+            print(f"    {median:7.0f} µs  {statement[:140]}", file=sys.stderr)
+        if commits:
+            print(f"    {statistics.median(commits) * 1e6:7.0f} µs  COMMIT "
+                  f"({len(commits) / len(events):.0f} per event)", file=sys.stderr)
+        print(f"    {wal_per_event:7.0f} bytes of write-ahead log per event", file=sys.stderr)
+    return len(sql), sum(s in tx for s in sql)
 
 
 def main() -> None:

@@ -22,6 +22,9 @@ SETTINGS: dict[str, object] = {
                         "webhook_secret": SECRET}}},
         "DEFAULT_CURRENCY": "GBP", "SITE_URL": "https://clinic.example.com",
         "WEBHOOK_PROCESSING": PROCESSING,
+        # The peers send no e-mail: carepay's receipt (with its PDF) and the staff's
+        # notice, queued on commit, are measured by benchmarks/emails.py, not here.
+        "EMAILS": {"payment_receipt": False, "staff_payment_received": False},
     },
 }
 

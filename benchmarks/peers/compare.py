@@ -1,7 +1,8 @@
 """carepay beside its peers, interleaved in one run (not part of ``make test``).
 
     .venv/bin/python benchmarks/peers/compare.py [--n 500] [--rounds 3]
-        [--peers carepay,getpaid,payments,carepay-task] [--carepay-before SRC] [--database-url URL]
+        [--peers carepay,getpaid,payments,djstripe,carepay-task] [--carepay-before SRC]
+        [--database-url URL]
 
 Each round runs every peer once, in turn (A B C A B C …, so a noisy machine slows all
 of them alike), each in its own venv (benchmarks/peers/.venvs/<peer>, see README.md;
@@ -27,10 +28,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 #: The venv each peer runs in; carepay's is the repository's own.
-VENVS = {"carepay": ROOT / ".venv", "carepay-task": ROOT / ".venv", "floor": ROOT / ".venv",
-         "getpaid": HERE / ".venvs" / "getpaid", "payments": HERE / ".venvs" / "payments"}
+VENVS = {"carepay": ROOT / ".venv", "carepay-task": ROOT / ".venv",
+         "floor": ROOT / ".venv",
+         "getpaid": HERE / ".venvs" / "getpaid", "payments": HERE / ".venvs" / "payments",
+         "djstripe": HERE / ".venvs" / "djstripe"}
 #: What carepay is measured against (not itself in task mode).
-PEERS = ("getpaid", "payments")
+PEERS = ("getpaid", "payments", "djstripe")
 
 
 def run_round(peer: str, n: int, database_url: str, before: str = "") -> dict[str, float]:
@@ -49,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--peers", default="carepay,getpaid,payments,carepay-task,floor")
+    parser.add_argument("--peers", default="carepay,getpaid,payments,djstripe,carepay-task,floor")
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--carepay-before", metavar="SRC", default="",

@@ -63,7 +63,10 @@ test-sqlite: install
 test-postgres: install
 	@if $(BIN)/python scripts/pg_ready.py "$(PG_URL)"; then \
 		echo "== PostgreSQL at $(PG_HOST):$(PG_PORT) =="; \
-		DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest $(PYTEST_ARGS); \
+		DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest $(PYTEST_ARGS) && \
+		echo "== the money paths again, with Django's server-side parameter binding ==" && \
+		SERVER_SIDE_BINDING=1 DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest -q \
+			tests/backends tests/services tests/tasks; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(PG_HOST):$(PG_PORT) is unreachable and CI=true: failing." >&2; \
 		exit 1; \

@@ -74,6 +74,10 @@ DATABASES = {
         os.environ.get("DATABASE_URL", "sqlite:///:memory:"), conn_max_age=0
     )
 }
+if os.environ.get("SERVER_SIDE_BINDING") and "postgresql" in DATABASES["default"]["ENGINE"]:
+    # As a host may run it: Django's server-side parameter binding (psycopg then
+    # prepares a statement run five times on a connection).
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME")} \
         if os.environ.get("SQLITE_TEST_NAME") else {}

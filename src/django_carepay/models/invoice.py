@@ -96,9 +96,12 @@ class Invoice(ConcurrentStates, models.Model):
         _("number"), max_length=64, unique=True, null=True, blank=True, editable=False,
         help_text=_("Given when the invoice is issued; drafts have none."),
     )
+    # Indexed by carepay_invoice_due (status, due_date) and carepay_invoice_status_issued
+    # (status, issued_at), which serve every look-up by status; an index on the column
+    # alone (and its LIKE twin) would only cost every write of an invoice.
     status = FSMField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT,
-        protected=True, db_index=True,
+        protected=True,
     )
     currency = models.CharField(_("currency"), max_length=3)
     # Indexed by carepay_invoice_payer (customer, status, issued_at), which serves every
@@ -116,9 +119,10 @@ class Invoice(ConcurrentStates, models.Model):
     billing_tax_id = models.CharField(_("billing tax id"), max_length=64, blank=True)
 
     # The host object this invoice bills for (an appointment, a sign-up, a lesson).
+    # Indexed by carepay_invoice_subject (content type, object id).
     subject_content_type = models.ForeignKey(
         ContentType, verbose_name=_("subject type"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        on_delete=models.PROTECT, related_name="+", db_index=False,
     )
     subject_object_id = models.CharField(_("subject id"), max_length=64, blank=True)
     subject = GenericForeignKey("subject_content_type", "subject_object_id")
@@ -326,10 +330,11 @@ class InvoiceLine(models.Model):
 
     # The host object this line bills for, when it is not the invoice's own subject
     # (a cart: lessons, workshop seats and a course on one invoice). Signals reach each
-    # subject's model class with its own objects (services/_senders.py).
+    # subject's model class with its own objects (services/_senders.py). Indexed by
+    # carepay_line_subject (content type, object id).
     subject_content_type = models.ForeignKey(
         ContentType, verbose_name=_("subject type"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        on_delete=models.PROTECT, related_name="+", db_index=False,
     )
     subject_object_id = models.CharField(_("subject id"), max_length=64, blank=True)
     subject = GenericForeignKey("subject_content_type", "subject_object_id")

@@ -56,8 +56,10 @@ class Payment(ConcurrentStates, models.Model):
     IN_FLIGHT = (Status.PENDING, Status.PROCESSING, Status.AWAITING_APPROVAL)
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    # Indexed by carepay_payment_invoice_status (invoice, status).
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="payments"
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="payments",
+        db_index=False,
     )
     # Not indexed on its own: a handful of aliases make a useless index, and one here
     # lures the planner away from (backend, provider_reference) on fresh tables.

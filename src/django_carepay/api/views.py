@@ -230,7 +230,8 @@ class PaymentRefund(CarepayAPIView):
     carepay_permissions = (access.CanRefundPayments,)
 
     @document(operation_id="payments_refund", request=RefundInput,
-                   responses={201: RefundResultSerializer, **refusals(400, 404, 409, 415, 422)},
+                   responses={201: RefundResultSerializer, 200: RefundResultSerializer,
+                              **refusals(400, 404, 409, 415, 422)},
                    examples=[examples.REFUND])
     def post(self, request: Request, public_id: Any) -> Response:
         return self.once(request, lambda: self._refund(request, public_id))
@@ -240,9 +241,11 @@ class PaymentRefund(CarepayAPIView):
         data = _valid(RefundInput, request.data)
         refund = services.refund_payment(payment, amount=data.get("amount"), by=request.user,
                                          reason=data["reason"])
-        return Response(RefundResultSerializer({"refund": refund, "payment": payment},
-                                               context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        # A replayed refund moved nothing now (Transaction.replayed): 200, not Created.
+        return Response(RefundResultSerializer(
+            {"refund": refund, "payment": payment, "replayed": refund.replayed},
+            context={"request": request}).data,
+            status=status.HTTP_200_OK if refund.replayed else status.HTTP_201_CREATED)
 
 
 class ApprovalQueue(CarepayAPIView):

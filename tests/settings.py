@@ -77,7 +77,7 @@ DATABASES = {
 if os.environ.get("SERVER_SIDE_BINDING") and "postgresql" in DATABASES["default"]["ENGINE"]:
     # As a host may run it: Django's server-side parameter binding (psycopg then
     # prepares a statement run five times on a connection).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME")} \
         if os.environ.get("SQLITE_TEST_NAME") else {}

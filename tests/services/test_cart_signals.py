@@ -159,6 +159,7 @@ class TestRefundLine:
         again = services.refund_line(line, by=staff)
 
         assert again == refund
+        assert (refund.replayed, again.replayed) == (False, True)  # nothing moved again
         assert (refund.kind, refund.amount) == (Transaction.Kind.REFUND, Decimal("25.00"))
         assert Transaction.objects.filter(kind=Transaction.Kind.REFUND).count() == 1
         payment.refresh_from_db()

@@ -222,12 +222,12 @@ class RefundSerializer(serializers.Serializer):
 class RefundResultSerializer(serializers.Serializer):
     refund = RefundSerializer()
     payment = PaymentSerializer()
-    replayed = serializers.BooleanField(
-        default=False,
-        help_text="True (and 200, not 201) when nothing was refunded now: the provider "
-                  "answered with a refund already recorded (an earlier request whose "
-                  "answer was lost, recorded meanwhile from the provider's notification). "
-                  "Asking again is a new refund.")
+    already_recorded = serializers.BooleanField(
+        read_only=True,
+        help_text="True (answered 200, not 201) when nothing was refunded now: the "
+                  "provider answered with a refund already recorded (an earlier request "
+                  "whose answer was lost, recorded meanwhile from the provider's "
+                  "notification). Asking again is a new refund.")
 
 
 @extend_schema_serializer(component_name="CarepayInvoiceSummary")

@@ -31,7 +31,7 @@ from .inputs import (
     RejectInput,
     TransferInput,
 )
-from .schema import document, refusals
+from .schema import OpenApiResponse, document, refusals
 from .serializers import (
     ApprovalSerializer,
     InvoiceDetailSerializer,
@@ -230,7 +230,10 @@ class PaymentRefund(CarepayAPIView):
     carepay_permissions = (access.CanRefundPayments,)
 
     @document(operation_id="payments_refund", request=RefundInput,
-                   responses={201: RefundResultSerializer, 200: RefundResultSerializer,
+                   responses={201: RefundResultSerializer,
+                              200: OpenApiResponse(RefundResultSerializer, description=(
+                                  "Nothing was refunded now (already_recorded): the "
+                                  "provider answered with a refund already recorded.")),
                               **refusals(400, 404, 409, 415, 422)},
                    examples=[examples.REFUND])
     def post(self, request: Request, public_id: Any) -> Response:
@@ -243,7 +246,7 @@ class PaymentRefund(CarepayAPIView):
                                          reason=data["reason"])
         # A replayed refund moved nothing now (Transaction.replayed): 200, not Created.
         return Response(RefundResultSerializer(
-            {"refund": refund, "payment": payment, "replayed": refund.replayed},
+            {"refund": refund, "payment": payment, "already_recorded": refund.replayed},
             context={"request": request}).data,
             status=status.HTTP_200_OK if refund.replayed else status.HTTP_201_CREATED)
 

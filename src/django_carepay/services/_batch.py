@@ -7,11 +7,11 @@ each exactly once, all or none, in the statement's one snapshot, which is taken 
 the statement starts (so after the locks the caller holds). Read-only expressions
 (``also``) ride in the same statement's SELECT list.
 
-A caller may open a batch for the writes of code it calls (:meth:`Writes.collecting`):
-code that asks for it (:meth:`Writes.open_batch`) adds its writes there instead of
-running them, and what it must do once they are written (announce them, with what the
-statement read) runs when the batch closes. The webhook writes the charge, its audit
-entry and the event row this way, in one statement.
+A caller may hand its batch to the code it calls, which adds its writes there
+instead of running them and leaves what must follow them (announcing them, with what
+the statement read) to :meth:`Writes.after`; the caller runs the batch, then
+:meth:`Writes.run_after`. The webhook writes a charge, its audit entry and the event
+row this way, in one statement.
 
 Everywhere else, and whenever a ``pre_save`` or ``post_save`` receiver listens to one
 of the models (the one-statement write would skip it), each write is an ordinary
@@ -22,10 +22,8 @@ model is guarded by the states it was read in: no row updated raises
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
@@ -60,28 +58,18 @@ class Writes:
         #: by one: the caller reads it itself).
         self.read: list[Any] = []
 
-    @staticmethod
-    def open_batch() -> Writes | None:
-        """The batch a caller opened with :meth:`collecting` and has not run yet."""
-        batch = _open_batch.get()
-        return batch if batch is not None and not batch._ran else None
-
-    @contextlib.contextmanager
-    def collecting(self) -> Iterator[Writes]:
-        """Let the code run inside add its writes to this batch (see the module); the
-        block must :meth:`run` it. When the block ends without an exception, what was
-        left for afterwards (:meth:`after`) runs, in order, outside the batch."""
-        token = _open_batch.set(self)
-        try:
-            yield self
-        finally:
-            _open_batch.reset(token)
-        for callback in self._after:
-            callback()
-
     def after(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once this batch is written (by :meth:`collecting`)."""
+        """Leave ``callback`` for :meth:`run_after`, once this batch is written."""
         self._after.append(callback)
+
+    def run_after(self) -> None:
+        """Call what was left for after the writes (:meth:`after`), in order. The
+        batch must have run: announcing writes that were never made is a bug."""
+        if self._after and not self._ran:
+            raise RuntimeError("This batch of writes has not run.")
+        callbacks, self._after = self._after, []
+        for callback in callbacks:
+            callback()
 
     def insert(self, obj: models.Model) -> None:
         self._ops.append(("insert", obj, []))
@@ -137,9 +125,6 @@ class Writes:
                 obj._update_initial_state()
         self.read = list(row[len(self._ops):])
         return self.read
-
-
-_open_batch: ContextVar[Writes | None] = ContextVar("carepay_open_batch", default=None)
 
 
 #: Each write's SQL by its shape (model, fields, which values are NULL, the guard's

@@ -68,16 +68,16 @@ _MONEY_INVOICE_FIELDS = ["status", "amount_paid", "amount_refunded", "paid_at", 
 
 
 def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
-                 settled: bool = False,
+                 settled: bool = False, batch: Writes | None = None,
                  then: Callable[[list[int] | None], None] | None = None) -> list[int] | None:
     """Save a charge and what it changed. On PostgreSQL the three writes are one
     statement (:mod:`._batch`), which, when the charge ``settled`` the invoice, also
     reads the invoice's other pending payments (to cancel): returned as their pks.
     ``None`` when they were not read (the caller looks them up).
 
-    With ``then``, that is handed to ``then`` once the rows are written instead, and
-    inside a caller's open batch (``Writes.collecting``: the webhook) the writes join
-    it, so ``then`` runs when the caller's one statement has run."""
+    With ``then``, that is handed to ``then`` once the rows are written instead; with
+    a caller's ``batch`` too (the webhook's), the writes join it and ``then`` is left
+    for the caller's ``batch.run_after()``, once its one statement has run."""
     txn.payment = payment
     if payment._state.adding:
         payment.save(force_insert=True)
@@ -86,7 +86,7 @@ def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
         if then is not None:
             then(None)
         return None
-    writes = (Writes.open_batch() if then is not None else None) or Writes()
+    writes = batch if batch is not None and then is not None else Writes()
     writes.update(payment, _CHARGE_PAYMENT_FIELDS)
     writes.insert(txn)
     writes.update(invoice, _MONEY_INVOICE_FIELDS)
@@ -98,7 +98,7 @@ def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
     def pending() -> list[int] | None:
         return list(writes.read[read]) if read is not None and writes.read else None
 
-    if writes is Writes.open_batch():
+    if writes is batch:
         writes.after(lambda: then(pending()))  # type: ignore[misc]
         return None
     writes.run()

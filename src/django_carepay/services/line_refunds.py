@@ -29,9 +29,10 @@ def refund_line(line: InvoiceLine, *, payment: Payment | None = None, by: Any = 
     ``payment`` is the payment to refund it from; by default the invoice's most recent
     payment that still holds that much (a cart paid through Checkout has one). The
     refund is recorded on the line: a second call (a double-click, a retry after a
-    lost answer, two staff at once) returns the same ledger refund and refunds
-    nothing more. Refused with :class:`InvalidState` when the invoice's line was
-    never paid for, or no single payment holds the line's amount.
+    lost answer, two staff at once) returns the same ledger refund, marked
+    ``replayed``, and refunds nothing more. Refused with :class:`InvalidState` when
+    the invoice's line was never paid for, or no single payment holds the line's
+    amount.
     """
     chosen: Payment | None = None
     try:
@@ -44,6 +45,8 @@ def refund_line(line: InvoiceLine, *, payment: Payment | None = None, by: Any = 
             locked = InvoiceLine.objects.select_related("refund").get(pk=line.pk)
             if locked.refund is not None:
                 _copy_state(line, locked)
+                # Nothing moves now: callers must not say "Refunded" (Transaction.replayed).
+                locked.refund.replayed = True
                 return locked.refund
             amount = locked.amount
             chosen = _payment_holding(invoice, amount, payment)

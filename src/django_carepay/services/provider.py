@@ -23,6 +23,7 @@ from ..logs import log_extra
 from ..models import AuditEntry, Invoice, Payment, Transaction
 from ..money import normalize, quantize
 from ._audit import audit_entry, provider_actor
+from ._batch import Writes
 from ._ledger import (
     _already_in_ledger,
     _apply_charge,
@@ -98,11 +99,14 @@ def _lock_update_target(update: ProviderUpdate) -> Payment | None:
 
 
 def _apply_update(update: ProviderUpdate, payment: Payment, *,
-                  audits: list[AuditEntry] | None = None) -> str | None:
+                  audits: list[AuditEntry] | None = None,
+                  batch: Writes | None = None) -> str | None:
     """Apply ``update`` to ``payment`` (its invoice locked by the caller); return what
     staff must be told about it, if anything (see :func:`_on_refund_failed`). With
     ``audits`` its audit entry is appended there, unsaved, for the caller to save
-    before the transaction ends (the webhook writes it with the event row)."""
+    before the transaction ends (the webhook writes it with the event row). With
+    ``batch``, a charge's writes join it and its announcement is left for the caller's
+    ``batch.run_after()`` (see :func:`._ledger._save_charge`)."""
     if update.provider_reference and payment.provider_reference \
             and payment.provider_reference != update.provider_reference \
             and not _refund_of_its_charge(update, payment):
@@ -120,7 +124,10 @@ def _apply_update(update: ProviderUpdate, payment: Payment, *,
         payment.provider_reference = update.provider_reference
         payment.save(update_fields=["provider_reference", "updated_at"])
     before = (payment.status, payment.amount_received, payment.amount_refunded)
-    attention = _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
+    if update.kind == UpdateKind.SUCCEEDED:
+        attention = _on_succeeded(update, payment, payment.invoice, batch=batch)
+    else:
+        attention = _UPDATE_HANDLERS[update.kind](update, payment, payment.invoice)
     if (payment.status, payment.amount_received, payment.amount_refunded) != before:
         _audit_update(update, payment, before, audits)
     return attention
@@ -189,8 +196,10 @@ def _provider_amount(update: ProviderUpdate, payment: Payment) -> Decimal:
         ) from None
 
 
-def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) -> str | None:
-    """Record the money received, once; flag (return) an amount other than asked."""
+def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice, *,
+                  batch: Writes | None = None) -> str | None:
+    """Record the money received, once; flag (return) an amount other than asked.
+    With ``batch`` (the webhook's), see :func:`_apply_update`."""
     if update.amount is None or update.amount <= 0:
         raise ProviderMismatch(f"{update.backend} reported success without an amount received.")
     ref = update.transaction_reference or update.provider_reference
@@ -208,7 +217,7 @@ def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice) ->
         _announce_charge(invoice, payment, txn, by=None, settled=settled, pending=pending)
 
     # Announced once written: at once, or when the webhook's one statement has run.
-    _save_charge(invoice, payment, txn, settled=settled, then=announce)
+    _save_charge(invoice, payment, txn, settled=settled, batch=batch, then=announce)
     return _amount_differs(update, payment, amount)
 
 

@@ -75,12 +75,16 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
         for _attempt in range(_WEBHOOK_ATTEMPTS):
             try:
                 return _process_webhook(event, updates, problems, stored=seen is not None)
-            except _StoredConcurrently:
+            except _StoredConcurrently as exc:
                 # Read the row a concurrent delivery stored, and decide again.
                 seen = _stored_status(backend.alias, event_id)
                 if seen in _SETTLED_EVENTS:
                     return WebhookEvent(backend=backend.alias, event_id=event_id,
                                         status=seen), True
+                if seen is None and isinstance(exc.__cause__, IntegrityError):
+                    # No row was stored meanwhile: the statement met another clash
+                    # (the charge's, say). Staff must see that one, not a retry loop.
+                    raise exc.__cause__ from None
             except _ChargeNotRecorded as exc:
                 # A refund before its charge's news, which may never come: ask the
                 # provider (outside the transaction), apply the charge it confirms,
@@ -146,16 +150,18 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
     """One attempt at :func:`handle_webhook`, in one transaction; ``stored`` when the
     event's row exists (``failed`` or ``received``), to be settled by this attempt."""
     alias, event_id = event.backend, event.event_id
-    # One update (nearly every delivery): its charge, its audit entry and the event row
-    # are one statement, and the charge is announced once that has run. Several: each
-    # is written before the next is applied (it may be about the same payment).
+    # The last update's charge, the audit entries and the event row are one statement
+    # (nearly every delivery has one update); an earlier update's writes run before
+    # the next is applied (it may be about the same payment). Each charge is announced
+    # once written, outside the handling of mismatches below: a host receiver that
+    # raises fails the delivery (everything rolls back, it is stored as failed).
     writes = Writes()
-    with transaction.atomic(), \
-            writes.collecting() if len(updates) == 1 else contextlib.nullcontext():
+    with transaction.atomic():
         problems: list[str] = list(known_problems)
         audits: list[AuditEntry] = []
         applied = 0
-        for update in updates:
+        for position, update in enumerate(updates, start=1):
+            batch = writes if position == len(updates) else Writes()
             payment = _lock_update_target(update)
             if payment is None:
                 if update.payment_public_id and _paid_through_another_alias(alias, update):
@@ -169,7 +175,7 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                     )
                 continue
             try:
-                attention = _apply_update(update, payment, audits=audits)
+                attention = _apply_update(update, payment, audits=audits, batch=batch)
                 applied += 1
                 if attention:  # recorded, and staff must act
                     problems.append(attention)
@@ -177,6 +183,9 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                 problems.append(str(exc))
             except ProviderNotReady as exc:
                 raise _ChargeNotRecorded(payment, exc) from exc
+            if batch is not writes:
+                batch.run()
+                batch.run_after()
         event.status = (WebhookEvent.Status.PROCESSED if applied
                         else WebhookEvent.Status.IGNORED)
         event.needs_attention = bool(problems)
@@ -191,7 +200,8 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
             except IntegrityError as exc:
                 # Stored by a concurrent delivery after this attempt's first look:
                 # roll back and look again, rather than keep or drop effects on a
-                # stale answer.
+                # stale answer. (If no row turns out to be stored, the clash was
+                # another one, raised as it is: see handle_webhook.)
                 raise _StoredConcurrently from exc
         else:  # stored earlier (failed, or received for a task); this one settles it
             writes.run()
@@ -205,6 +215,7 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                 # look, or removed it: roll back and look again, never overwrite its
                 # outcome.
                 raise _StoredConcurrently
+        writes.run_after()
     return event, False
 
 

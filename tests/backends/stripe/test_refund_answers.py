@@ -259,12 +259,13 @@ def test_the_admin_also_says_a_replayed_refund_moved_nothing(localstripe, invoic
 def test_the_api_says_a_replayed_refund_moved_nothing(localstripe, invoice, refunds_api,
                                                       admin_client):
     """An API client retrying a lost refund (with a new Idempotency-Key, or none) gets
-    Stripe's replay of the refund its webhook recorded: 200 with ``replayed`` true, not
+    Stripe's replay of the refund its webhook recorded: 200 with ``already_recorded``
+    true, not
     201 Created as if money moved again; asked again, it is a new refund (201)."""
     from django.urls import reverse
 
     _keys, faults = refunds_api
-    payment, made = a_lost_refund_the_webhook_recorded(localstripe, invoice, faults)
+    payment, _made = a_lost_refund_the_webhook_recorded(localstripe, invoice, faults)
     url = reverse("carepay-api:payment_refund", args=[payment.public_id])
 
     def post():
@@ -273,12 +274,12 @@ def test_the_api_says_a_replayed_refund_moved_nothing(localstripe, invoice, refu
 
     replayed = post()
     assert replayed.status_code == 200, replayed.content
-    assert replayed.json()["replayed"] is True
+    assert replayed.json()["already_recorded"] is True
     assert replayed.json()["refund"]["amount"] == "30.00"
     assert len(refunds_at_stripe(localstripe, payment)) == 1
 
     again = post()
     assert again.status_code == 201
-    assert again.json()["replayed"] is False
+    assert again.json()["already_recorded"] is False
     assert len(refunds_at_stripe(localstripe, payment)) == 2
     assert Transaction.objects.refunds().count() == 2

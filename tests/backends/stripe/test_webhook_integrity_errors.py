@@ -9,7 +9,8 @@ from django.db import IntegrityError
 from django.test import Client
 
 from django_carepay import services, signals
-from django_carepay.models import Invoice, Payment, WebhookEvent
+from django_carepay.exceptions import ProviderMismatch
+from django_carepay.models import Invoice, Payment, Transaction, WebhookEvent
 from tests import factories
 from tests.backends.stripe.support import ALIAS, deliver, ledger, make_event
 from tests.testapp.models import Appointment
@@ -79,3 +80,66 @@ def test_a_retry_failing_with_integrity_error_is_not_a_duplicate(host, invoice, 
     assert [kind for kind, *_ in ledger(invoice)] == ["charge"]
     assert factories.reload(invoice).status == Invoice.Status.PAID
     assert stored(event).status == WebhookEvent.Status.PROCESSED
+
+
+def test_a_clash_in_the_charge_itself_is_stored_as_that_clash(invoice, succeeded):
+    """The charge's own row meets a ledger row already holding its reference (a host's
+    import, a hand-made row): the delivery fails with that IntegrityError, stored for
+    staff, never taken for a concurrent delivery of the same event and retried until
+    "kept being stored concurrently"."""
+    payment, event = succeeded
+    other = factories.make_invoice()
+    cash = factories.pay_cash(other)
+    Transaction.objects.create(
+        invoice=other, payment=cash, kind=Transaction.Kind.CHARGE, amount=cash.amount,
+        currency=cash.currency, backend=ALIAS, provider_reference=payment.provider_reference,
+        note="imported by hand")
+
+    response = deliver(Client(raise_request_exception=False), event)
+
+    assert response.status_code == 500
+    row = stored(event)
+    assert row.status == WebhookEvent.Status.FAILED
+    assert "IntegrityError" in row.error and "provider_ref" in row.error, row.error
+    assert "concurrently" not in row.error
+    assert ledger(invoice) == []
+    assert factories.reload(payment).status == Payment.Status.PENDING
+
+
+def mismatching_host(receive):
+    def refuse(**kwargs):
+        raise ProviderMismatch("the host refuses this payment")
+
+    receive(signals.payment_succeeded, sender=Appointment, action=refuse)
+
+
+def test_a_receiver_refusing_a_charge_fails_the_delivery(receive, invoice, succeeded):
+    """A host receiver raising carepay's ProviderMismatch is a receiver's failure like
+    any other: nothing is kept, the delivery is stored as failed (500), never an
+    'ignored' event beside a charge it does not mention."""
+    mismatching_host(receive)
+    payment, event = succeeded
+
+    response = deliver(Client(raise_request_exception=False), event)
+
+    assert response.status_code == 500
+    assert stored(event).status == WebhookEvent.Status.FAILED
+    assert ledger(invoice) == []
+    assert factories.reload(payment).status == Payment.Status.PENDING
+
+
+def test_so_it_does_when_the_charge_is_fetched_for_a_refund(receive, localstripe, invoice):
+    """The same with two updates in one delivery: a refund that came before its charge,
+    whose charge is fetched from Stripe and applied first."""
+    mismatching_host(receive)
+    payment = services.start_payment(invoice, backend=ALIAS)
+    localstripe.pay(payment.provider_reference)  # payment_intent.succeeded is lost
+    charge = localstripe.get(f"payment_intents/{payment.provider_reference}")["latest_charge"]
+    event = make_event("refund.updated", localstripe.dashboard_refund(charge["id"], 8000))
+
+    response = deliver(Client(raise_request_exception=False), event)
+
+    assert response.status_code == 500
+    assert stored(event).status == WebhookEvent.Status.FAILED
+    assert ledger(invoice) == []
+    assert factories.reload(payment).status == Payment.Status.PENDING

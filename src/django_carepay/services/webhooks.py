@@ -153,8 +153,10 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
     # The last update's charge, the audit entries and the event row are one statement
     # (nearly every delivery has one update); an earlier update's writes run before
     # the next is applied (it may be about the same payment). Each charge is announced
-    # once written, outside the handling of mismatches below: a host receiver that
-    # raises fails the delivery (everything rolls back, it is stored as failed).
+    # once written, outside the handling of mismatches below; the other kinds send
+    # their signals while applied, and a mismatch raised after the payment changed is
+    # re-raised: a host receiver that raises fails the delivery (everything rolls
+    # back, it is stored as failed).
     writes = Writes()
     with transaction.atomic():
         problems: list[str] = list(known_problems)
@@ -174,12 +176,19 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                         f"{update.payment_public_id}) matches no payment."
                     )
                 continue
+            before = (payment.status, payment.amount_received, payment.amount_refunded)
             try:
                 attention = _apply_update(update, payment, audits=audits, batch=batch)
                 applied += 1
                 if attention:  # recorded, and staff must act
                     problems.append(attention)
             except ProviderMismatch as exc:
+                if (payment.status, payment.amount_received, payment.amount_refunded) \
+                        != before:
+                    # Raised once the update was applied: by a host receiver of its
+                    # signal, not by carepay's checks (they all come first). A failure
+                    # like any other, never a flag beside money kept.
+                    raise
                 problems.append(str(exc))
             except ProviderNotReady as exc:
                 raise _ChargeNotRecorded(payment, exc) from exc

@@ -12,7 +12,7 @@ from django_carepay import services, signals
 from django_carepay.exceptions import ProviderMismatch
 from django_carepay.models import Invoice, Payment, Transaction, WebhookEvent
 from tests import factories
-from tests.backends.stripe.support import ALIAS, deliver, ledger, make_event
+from tests.backends.stripe.support import ALIAS, deliver, ledger, make_event, paid_payment
 from tests.testapp.models import Appointment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("card_backend")]
@@ -143,3 +143,25 @@ def test_so_it_does_when_the_charge_is_fetched_for_a_refund(receive, localstripe
     assert stored(event).status == WebhookEvent.Status.FAILED
     assert ledger(invoice) == []
     assert factories.reload(payment).status == Payment.Status.PENDING
+
+
+def test_a_receiver_refusing_a_refund_fails_the_delivery(receive, localstripe, client,
+                                                         invoice):
+    """The same for the other kinds, whose signals go out while the update is applied:
+    a receiver of payment_refunded raising ProviderMismatch once the refund is written
+    fails the delivery; the refund is not kept under an event that does not say so."""
+    payment = paid_payment(localstripe, invoice)
+
+    def refuse(**kwargs):
+        raise ProviderMismatch("the host refuses this refund")
+
+    receive(signals.payment_refunded, sender=Appointment, action=refuse)
+    charge = localstripe.get(f"payment_intents/{payment.provider_reference}")["latest_charge"]
+    event = make_event("refund.updated", localstripe.dashboard_refund(charge["id"], 3000))
+
+    response = deliver(Client(raise_request_exception=False), event)
+
+    assert response.status_code == 500
+    assert stored(event).status == WebhookEvent.Status.FAILED
+    assert [kind for kind, *_ in ledger(invoice)] == ["charge"]
+    assert factories.reload(payment).amount_refunded == 0

@@ -92,6 +92,14 @@ def main() -> None:
               f"({best_first}); duplicates: "
               f"{table['carepay']['dup_per_s'] / table[best_dup]['dup_per_s']:.2f}x "
               f"({best_dup})")
+        # Each round's own ratio: the two ran a few seconds apart, so a load that
+        # comes and goes between rounds cancels out better than in the medians' ratio.
+        paired = [mine["first_per_s"] / theirs["first_per_s"]
+                  for mine, theirs in zip(results["carepay"], results[best_first],
+                                          strict=True)]
+        print(f"round by round, first deliveries, carepay / {best_first}: "
+              + ", ".join(f"{r:.2f}x" for r in paired)
+              + f" (median {statistics.median(paired):.2f}x)")
         if "carepay-task" in table:
             ack = table["carepay-task"]["first_per_s"] / table[best_first]["first_per_s"]
             print(f"carepay task-mode acknowledge / best peer's first deliveries: "

@@ -68,25 +68,23 @@ _MONEY_INVOICE_FIELDS = ["status", "amount_paid", "amount_refunded", "paid_at", 
 
 
 def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
-                 settled: bool = False, batch: Writes | None = None,
-                 then: Callable[[list[int] | None], None] | None = None) -> list[int] | None:
+                 settled: bool = False, batch: Writes | None = None
+                 ) -> Callable[[], list[int] | None]:
     """Save a charge and what it changed. On PostgreSQL the three writes are one
     statement (:mod:`._batch`), which, when the charge ``settled`` the invoice, also
-    reads the invoice's other pending payments (to cancel): returned as their pks.
-    ``None`` when they were not read (the caller looks them up).
+    reads the invoice's other pending payments (to cancel). With a caller's ``batch``
+    (the webhook's) the writes join it, to run with the caller's statement; else they
+    run now.
 
-    With ``then``, that is handed to ``then`` once the rows are written instead; with
-    a caller's ``batch`` too (the webhook's), the writes join it and ``then`` is left
-    for the caller's ``batch.run_after()``, once its one statement has run."""
+    Returns what reads those payments' pks once the writes have run: ``None`` when
+    they were not read (the caller looks them up)."""
     txn.payment = payment
     if payment._state.adding:
         payment.save(force_insert=True)
         txn.save(force_insert=True)
         invoice.save(update_fields=_MONEY_INVOICE_FIELDS)
-        if then is not None:
-            then(None)
-        return None
-    writes = batch if batch is not None and then is not None else Writes()
+        return lambda: None
+    writes = batch if batch is not None else Writes()
     writes.update(payment, _CHARGE_PAYMENT_FIELDS)
     writes.insert(txn)
     writes.update(invoice, _MONEY_INVOICE_FIELDS)
@@ -94,17 +92,13 @@ def _save_charge(invoice: Invoice, payment: Payment, txn: Transaction, *,
     # started while this one waited for the lock is seen.
     read = writes.also(_other_pending_sql(), [invoice.pk, Payment.Status.PENDING,
                                               payment.pk]) if settled else None
+    if batch is None:
+        writes.run()
 
     def pending() -> list[int] | None:
         return list(writes.read[read]) if read is not None and writes.read else None
 
-    if writes is batch:
-        writes.after(lambda: then(pending()))  # type: ignore[misc]
-        return None
-    writes.run()
-    if then is not None:
-        then(pending())
-    return pending()
+    return pending
 
 
 @functools.cache

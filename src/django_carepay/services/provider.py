@@ -106,7 +106,7 @@ def _apply_update(update: ProviderUpdate, payment: Payment, *,
     ``audits`` its audit entry is appended there, unsaved, for the caller to save
     before the transaction ends (the webhook writes it with the event row). With
     ``batch``, a charge's writes join it and its announcement is left for the caller's
-    ``batch.run_after()`` (see :func:`._ledger._save_charge`)."""
+    ``batch.run_after()``."""
     if update.provider_reference and payment.provider_reference \
             and payment.provider_reference != update.provider_reference \
             and not _refund_of_its_charge(update, payment):
@@ -213,11 +213,16 @@ def _on_succeeded(update: ProviderUpdate, payment: Payment, invoice: Invoice, *,
                         note=update.event_id)
     settled = _settle_if_paid(invoice)
 
-    def announce(pending: list[int] | None) -> None:
-        _announce_charge(invoice, payment, txn, by=None, settled=settled, pending=pending)
+    pending = _save_charge(invoice, payment, txn, settled=settled, batch=batch)
 
-    # Announced once written: at once, or when the webhook's one statement has run.
-    _save_charge(invoice, payment, txn, settled=settled, batch=batch, then=announce)
+    def announce() -> None:
+        _announce_charge(invoice, payment, txn, by=None, settled=settled, pending=pending())
+
+    # Announced once written: now, or when the webhook's one statement has run.
+    if batch is None:
+        announce()
+    else:
+        batch.after(announce)
     return _amount_differs(update, payment, amount)
 
 

@@ -39,9 +39,9 @@ the stored event and returns it, without calling Stripe or syncing anything.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -52,6 +52,10 @@ from typing import Any
 from signing import stripe_event, stripe_signature
 
 HERE = Path(__file__).resolve().parent
+# reliability/_procs.py (stdlib only) stops a child server: SIGTERM, SIGKILL after 10 s.
+sys.path.append(str(HERE.parent.parent / "reliability"))
+from _procs import stop_process  # noqa: E402
+
 LOCALSTRIPE_PYTHON = os.environ.get("PEER_LOCALSTRIPE_PYTHON") or str(
     HERE.parent.parent / ".venv" / "bin" / "python")
 SECRET = "whsec_peer_benchmark"
@@ -67,7 +71,7 @@ def start_localstripe(timeout: float = 15.0) -> str:
     """localstripe on a free loopback port, stopped at exit; its URL."""
     proc = subprocess.Popen([LOCALSTRIPE_PYTHON, str(HERE / "localstripe_server.py"), "0"],
                             stdout=subprocess.PIPE, text=True)
-    atexit.register(stop_localstripe, proc)
+    atexit.register(stop_process, proc)
     assert proc.stdout is not None
     line = proc.stdout.readline()  # the port, once the socket listens
     if not line.strip().isdigit():
@@ -82,22 +86,6 @@ def start_localstripe(timeout: float = 15.0) -> str:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("localstripe did not answer in time") from None
             time.sleep(0.05)
-
-
-def stop_localstripe(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def localstripe_requests() -> dict[str, int]:
-    """The API requests localstripe has answered so far, by method and path."""
-    with urllib.request.urlopen(f"{URL}/_config/peer_requests", timeout=5) as response:
-        answered: dict[str, int] = json.load(response)
-    return answered
 
 
 URL = start_localstripe()

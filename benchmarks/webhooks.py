@@ -10,6 +10,12 @@ with ``CaptureQueriesContext`` (which includes BEGIN, COMMIT and SAVEPOINT lines
 first deliveries and for duplicates. A throw-away test database is created and
 dropped; it is not ANALYZEd, so the plans are those of fresh tables without
 statistics (the worst case for index choice).
+
+``--receipts`` gives each invoice a payer address and staff a notification address,
+so every first delivery also sends what a real one sends: the payer's receipt with
+its PDF and the staff's notice (locmem e-mail backend; the mail server's own time is
+not in it). ``--email-sending task`` queues those e-mails to Django's tasks framework
+(the database backend, in the same database) instead of sending them in the request.
 """
 
 from __future__ import annotations
@@ -33,18 +39,35 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE",
                         help="also profile one more round of first deliveries (cProfile), "
                              "save the stats to FILE and print the top 20")
+    parser.add_argument("--receipts", action="store_true",
+                        help="payers and staff have addresses: receipts are sent")
+    parser.add_argument("--email-sending", choices=["sync", "task"], default="sync",
+                        help='CAREPAY["EMAIL_SENDING"] (with --receipts)')
     add_database_url(parser)
     args = parser.parse_args()
     setup(args.database_url)
+    if args.receipts:
+        with_receipts(args.email_sending)
     with card_backend_on_a_test_database(secret_key="sk_test_bench",
                                          publishable_key="pk_test_bench",
                                          webhook_secret=SECRET):
-        run(args.n, args.rounds)
+        run(args.n, args.rounds, receipts=args.receipts)
         if args.profile:
             profile(args.n, args.profile)
 
 
-def make_events(n: int) -> list[tuple[str, str]]:
+def with_receipts(email_sending: str) -> None:
+    """Staff are told of every payment; with ``task``, e-mails go through the database
+    tasks backend (its table in the same database)."""
+    from django.conf import settings
+
+    settings.CAREPAY = {**settings.CAREPAY, "STAFF_NOTIFICATION_EMAILS": ["desk@example.com"],
+                        "EMAIL_SENDING": email_sending}
+    if email_sending == "task":
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def make_events(n: int, receipts: bool = False) -> list[tuple[str, str]]:
     """N open invoices, each with a pending card payment, and a signed event for each."""
     import stripe
 
@@ -54,7 +77,8 @@ def make_events(n: int) -> list[tuple[str, str]]:
     invoices = []
     for _ in range(n):
         invoice = services.create_invoice(
-            lines=[{"description": "Consultation", "unit_price": "80.00"}])
+            lines=[{"description": "Consultation", "unit_price": "80.00"}],
+            billing={"name": "Ada Lovelace", "email": "ada@example.com"} if receipts else None)
         invoices.append(services.issue_invoice(invoice))
     payments = Payment.objects.bulk_create(
         Payment(invoice=inv, backend="card", amount=Decimal("80.00"), currency="GBP",
@@ -106,7 +130,8 @@ def commit_latency_ms(samples: int = 200) -> float:
     return statistics.median(times)
 
 
-def run(n: int, rounds: int) -> None:
+def run(n: int, rounds: int, receipts: bool = False) -> None:
+    from django.core import mail
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -115,8 +140,9 @@ def run(n: int, rounds: int) -> None:
 
     client = Client()
     rates = []
+    mail.outbox = []
     for i in range(rounds):
-        events = make_events(n)
+        events = make_events(n, receipts)
         elapsed = post_all(client, events)
         rates.append(n / elapsed)
         print(f"round {i + 1}: {n} first deliveries in {elapsed:.2f} s = "
@@ -125,7 +151,8 @@ def run(n: int, rounds: int) -> None:
     post_all(client, events)
     dup_rate = n / (time.perf_counter() - dup_started)
 
-    events = make_events(n)
+    sent = len(mail.outbox)
+    events = make_events(n, receipts)
     with CaptureQueriesContext(connection) as first:
         post_all(client, events)
     charges_before = Transaction.objects.count()
@@ -140,6 +167,9 @@ def run(n: int, rounds: int) -> None:
           f"{commit_latency_ms():.2f} ms on this machine now")
     print(f"first delivery: {statistics.median(rates):.0f} events/s (median), "
           f"{len(first.captured_queries) / n:.2f} SQL statements per event")
+    if receipts:
+        print(f"e-mails sent in the requests of the timed rounds: {sent} "
+              f"({sent / (n * rounds):.1f} per first delivery)")
     print(f"duplicate:      {dup_rate:.0f} events/s, "
           f"{len(dupes.captured_queries) / n:.2f} SQL statements per event, 0 effects")
     print("statements of one first delivery:")

@@ -331,4 +331,7 @@ CAREPAY = {
     "WEBHOOK_PROCESSING": os.environ.get(
         "CAREPAY_WEBHOOK_PROCESSING",
         "task" if importlib.util.find_spec("django_tasks_db") is not None else "sync"),
+    # "sync": e-mails are printed (console backend) by the process that committed the
+    # money; CAREPAY_EMAIL_SENDING=task queues them for the worker, which prints them.
+    "EMAIL_SENDING": os.environ.get("CAREPAY_EMAIL_SENDING", "sync"),
 }

@@ -90,6 +90,8 @@ CHECKS: tuple[CheckInfo, ...] = (
            "``StripeBackend``.", deploy=True),
     _error("E050", "``CAREPAY['WEBHOOK_PROCESSING']`` is neither ``'sync'`` nor ``'task'``.",
            "Use ``'sync'`` (the default) or ``'task'``."),
+    _error("E051", "``CAREPAY['EMAIL_SENDING']`` is neither ``'sync'`` nor ``'task'``.",
+           "Use ``'sync'`` (the default) or ``'task'``."),
     _warning("W001", "``CAREPAY['SITE_URL']`` is not set and ``django.contrib.sites`` is "
              "not installed, so links cannot be built outside a request (e-mailed "
              "invoices, PDFs' pay links).", "Set ``CAREPAY['SITE_URL']``."),
@@ -117,6 +119,10 @@ CHECKS: tuple[CheckInfo, ...] = (
     _warning("W050", "``CAREPAY['WEBHOOK_PROCESSING']`` is ``'task'`` but no task backend "
              "is configured: no tasks framework installed, ``TASKS`` not set, or the "
              "``DummyBackend`` (which never runs tasks).",
+             "Install the ``[tasks]`` extra (Django 5.2), set ``TASKS`` (e.g. "
+             "``django_tasks_db.DatabaseBackend``) and run its worker."),
+    _warning("W051", "``CAREPAY['EMAIL_SENDING']`` is ``'task'`` but no task backend is "
+             "configured, so e-mails would be queued and never sent.",
              "Install the ``[tasks]`` extra (Django 5.2), set ``TASKS`` (e.g. "
              "``django_tasks_db.DatabaseBackend``) and run its worker."),
 )

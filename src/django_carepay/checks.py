@@ -7,7 +7,8 @@ build absolute links outside a request, ``E030`` WeasyPrint installed but unable
 load (PDFs are on once the ``[pdf]`` extra is installed); backends add their own
 (``E01x``/``W01x`` for Stripe). The go-live checks of ``check --deploy`` (``E040``,
 ``W040``-``W043``) are in :mod:`django_carepay.checks_deploy`;
-``E050``/``W050`` are webhook processing by tasks.
+``E050``/``W050`` are webhook processing by tasks, ``E051``/``W051`` e-mails sent by
+tasks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, EMAIL_KINDS, WEBHOOK_PROCESSING_MODES, carepay_settings
+from .conf import (
+    DEFAULTS,
+    EMAIL_KINDS,
+    EMAIL_SENDING_MODES,
+    WEBHOOK_PROCESSING_MODES,
+    carepay_settings,
+)
 
 
 @checks.register("carepay")
@@ -132,15 +139,32 @@ def check_webhook_processing(app_configs: Any = None, **kwargs: Any
     ``"task"``; ``carepay.W050``: it is ``"task"`` but no task backend is configured
     (no tasks framework installed, ``TASKS`` not set, or a backend that never runs
     tasks), so deliveries would be stored and never, or only in the request, applied."""
+    return _task_mode_checks("WEBHOOK_PROCESSING", carepay_settings.WEBHOOK_PROCESSING,
+                             WEBHOOK_PROCESSING_MODES, ("carepay.E050", "carepay.W050"),
+                             "webhook deliveries would be stored and not applied by a worker")
+
+
+@checks.register("carepay")
+def check_email_sending(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``carepay.E051``: ``CAREPAY["EMAIL_SENDING"]`` is neither ``"sync"`` nor
+    ``"task"``; ``carepay.W051``: it is ``"task"`` but no task backend is configured,
+    so e-mails would be queued and never sent."""
+    return _task_mode_checks("EMAIL_SENDING", carepay_settings.EMAIL_SENDING,
+                             EMAIL_SENDING_MODES, ("carepay.E051", "carepay.W051"),
+                             "e-mails would be queued and not sent by a worker")
+
+
+def _task_mode_checks(setting: str, mode: str, modes: tuple[str, ...], ids: tuple[str, str],
+                      consequence: str) -> list[checks.CheckMessage]:
     from django.conf import settings
 
     from .tasks_framework import INSTALL_HINT, find_framework
 
-    mode = carepay_settings.WEBHOOK_PROCESSING
-    if mode not in WEBHOOK_PROCESSING_MODES:
+    if mode not in modes:
         return [checks.Error(
-            f"CAREPAY['WEBHOOK_PROCESSING'] = {mode!r} is not a processing mode.",
-            hint="Use 'sync' (the default) or 'task'.", id="carepay.E050")]
+            f"CAREPAY['{setting}'] = {mode!r} is not a {setting.split('_')[1].lower()} "
+            "mode.",
+            hint="Use 'sync' (the default) or 'task'.", id=ids[0])]
     if mode != "task":
         return []
     problem = ""
@@ -156,9 +180,8 @@ def check_webhook_processing(app_configs: Any = None, **kwargs: Any
     if not problem:
         return []
     return [checks.Warning(
-        f"CAREPAY['WEBHOOK_PROCESSING'] is 'task' but {problem}: webhook deliveries "
-        "would be stored and not applied by a worker.",
+        f"CAREPAY['{setting}'] is 'task' but {problem}: {consequence}.",
         hint="Configure a task backend in TASKS, e.g. {'default': {'BACKEND': "
              "'django_tasks_db.DatabaseBackend'}} with 'django_tasks_db' in "
              "INSTALLED_APPS, and run its worker (manage.py db_worker).",
-        id="carepay.W050")]
+        id=ids[1])]

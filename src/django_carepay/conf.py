@@ -54,10 +54,17 @@ DEFAULTS: dict[str, Any] = {
     # "sync": the webhook view applies each delivery before answering; "task": it
     # stores the delivery and a task worker applies it (Django's tasks framework).
     "WEBHOOK_PROCESSING": "sync",
+    # "sync": e-mails are rendered and sent once the transaction commits, in the
+    # process that committed it; "task": they are queued to Django's tasks framework
+    # and a worker renders and sends them, retrying a mail server's refusal.
+    "EMAIL_SENDING": "sync",
 }
 
 #: The values of ``CAREPAY["WEBHOOK_PROCESSING"]``.
 WEBHOOK_PROCESSING_MODES: tuple[str, ...] = ("sync", "task")
+
+#: The values of ``CAREPAY["EMAIL_SENDING"]``.
+EMAIL_SENDING_MODES: tuple[str, ...] = ("sync", "task")
 
 #: Every kind of e-mail carepay sends (design §12); each has the templates
 #: ``carepay/email/<kind>_subject.txt``, ``<kind>_body.txt`` and ``<kind>_body.html``.
@@ -185,6 +192,18 @@ class CarepaySettings:
         check error (``carepay.E050``); ``"task"`` without a task backend configured
         warns (``carepay.W050``)."""
         return str(self._get("WEBHOOK_PROCESSING") or "sync").lower()
+
+    @property
+    def EMAIL_SENDING(self) -> str:
+        """How carepay's e-mails leave: ``"sync"`` (default: rendered and sent once the
+        transaction commits, in the process that committed it; a card payment's
+        receipt, its PDF rendered, is part of the webhook's response time) or
+        ``"task"`` (queued to Django's tasks framework, in the same transaction as the
+        money when the task backend writes to the same database; a worker renders and
+        sends them, and retries those the mail server refused, with back-off). Another
+        value is a system check error (``carepay.E051``); ``"task"`` without a task
+        backend configured warns (``carepay.W051``)."""
+        return str(self._get("EMAIL_SENDING") or "sync").lower()
 
     def unknown_keys(self) -> list[tuple[str, str | None]]:
         """The keys of ``settings.CAREPAY`` carepay does not know, each with the known

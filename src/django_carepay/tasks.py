@@ -19,13 +19,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.db import router
 from django.db.models import F
 from django.utils import timezone
 
 from .logs import log_extra
 from .models import WebhookEvent
-from .tasks_framework import load_framework
+from .tasks_framework import load_framework, queued_in_the_database_of
 
 framework = load_framework()
 logger = logging.getLogger("django_carepay.webhooks")
@@ -81,12 +80,7 @@ def queued_in_the_events_database() -> bool:
     (django-tasks' database backend): then storing a delivery and queueing it can
     commit together, one transaction and one flush to disk instead of two. Not with
     a broker (RQ, Celery): a worker could then run the task before the row commits."""
-    backend = process_webhook_event.get_backend()
-    if not type(backend).__module__.startswith("django_tasks_db."):
-        return False
-    from django_tasks_db.models import DBTaskResult
-
-    return bool(router.db_for_write(DBTaskResult) == router.db_for_write(WebhookEvent))
+    return queued_in_the_database_of(process_webhook_event, WebhookEvent)
 
 
 def enqueue_webhook(event: WebhookEvent, *, delay: float | None = None) -> Any:

@@ -1,11 +1,15 @@
 """Which tasks framework is installed: ``django.tasks`` (Django 6.x) or the
-``django-tasks`` backport (Django 5.2, the ``[tasks]`` extra). A leaf: the system
-checks ask it without importing :mod:`django_carepay.tasks`."""
+``django-tasks`` backport (Django 5.2, the ``[tasks]`` extra), and where a task's rows
+are written. A leaf: the system checks ask it without importing the task modules
+(:mod:`django_carepay.tasks`, :mod:`django_carepay.emails.tasks`)."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
+
+from django.db import models, router
 
 from .exceptions import MissingDependency
 
@@ -24,11 +28,25 @@ def find_framework() -> ModuleType | None:
     return None
 
 
-def load_framework() -> ModuleType:
-    """The tasks framework, or :class:`MissingDependency` naming the ``[tasks]`` extra."""
+def load_framework(setting: str = "WEBHOOK_PROCESSING") -> ModuleType:
+    """The tasks framework, or :class:`MissingDependency` naming the ``[tasks]`` extra
+    and the carepay ``setting`` that asked for it."""
     framework = find_framework()
     if framework is None:
         raise MissingDependency(
-            "CAREPAY['WEBHOOK_PROCESSING'] = 'task' needs Django's tasks framework: "
+            f"CAREPAY['{setting}'] = 'task' needs Django's tasks framework: "
             + INSTALL_HINT)
     return framework
+
+
+def queued_in_the_database_of(task: Any, model: type[models.Model]) -> bool:
+    """Whether queueing ``task`` writes its row to the database ``model`` is written
+    to (django-tasks' database backend): then the row can commit in the same
+    transaction as the change that queued it, never one without the other. Not with
+    a broker (RQ, Celery), nor the immediate backend (it runs the task at once)."""
+    backend = task.get_backend()
+    if not type(backend).__module__.startswith("django_tasks_db."):
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return bool(router.db_for_write(DBTaskResult) == router.db_for_write(model))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -22,6 +24,21 @@ KIND_HEADER = "X-Carepay-Kind"
 
 #: An attachment: (file name, content, MIME type).
 Attachment = tuple[str, bytes, str]
+
+#: Set by the e-mail task while it sends (:func:`failures_raised`): a failure is
+#: logged and then raised, so the task fails and the message is tried again.
+_raise_failures: ContextVar[bool] = ContextVar("carepay_raise_mail_failures", default=False)
+
+
+@contextmanager
+def failures_raised() -> Iterator[None]:
+    """Inside, :func:`deliver` raises what stopped a message after logging it (a task
+    worker retries it) instead of swallowing it (a request that committed money)."""
+    token = _raise_failures.set(True)
+    try:
+        yield
+    finally:
+        _raise_failures.reset(token)
 
 
 def email_enabled(kind: str) -> bool:
@@ -75,6 +92,8 @@ def deliver(kind: str, invoice: Invoice,
     except Exception:
         logger.exception("Could not send the %s e-mail for invoice %s", kind,
                          invoice.number or f"(draft {invoice.public_id})")
+        if _raise_failures.get():
+            raise
         return False
     return True
 

@@ -3,6 +3,8 @@
 Signals are sent inside the transaction, after the new state is saved, so a host's
 receiver changes its own rows atomically with ours. E-mails and provider calls that
 cannot be undone wait for the commit, and never turn a committed change into an error.
+With ``CAREPAY["EMAIL_SENDING"] = "task"`` the e-mails are queued for a task worker
+instead (:mod:`django_carepay.emails.tasks`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db import transaction
 
 from .. import emails
 from ..backends import get_backend
+from ..conf import carepay_settings
 from ..logs import log_extra
 from ..models import Invoice, InvoiceReminder, Payment, Transaction
 from ._senders import send
@@ -29,14 +32,31 @@ def _send(signal: Any, invoice: Invoice, **kwargs: Any) -> None:
 
 
 def _after_commit(func: Any, *args: Any) -> None:
-    """Run ``func(*args)`` once the transaction commits (e-mails). Robust: a failure
-    (a mail server outage) is logged, never raised, so it cannot turn a committed
-    change into an error page, nor reach the caller's clean-up code."""
+    """Send the e-mail ``func(*args)`` once the transaction commits."""
+    _mail_after_commit((func, args))
+
+
+def _mail_after_commit(*calls: tuple[Any, tuple[Any, ...]]) -> None:
+    """The e-mails ``calls`` (``(function, arguments)`` of :mod:`django_carepay.emails`):
+    each sent once the transaction commits, robustly (a failure, a mail server outage,
+    is logged, never raised, so it cannot turn a committed change into an error page,
+    nor reach the caller's clean-up code); or, in task mode, queued together as one
+    task for a worker."""
+    if carepay_settings.EMAIL_SENDING == "task":
+        from ..emails.tasks import queue
+
+        queue(calls)
+        return
+    for func, args in calls:
+        transaction.on_commit(_call(func, args), robust=True)
+
+
+def _call(func: Any, args: tuple[Any, ...]) -> Any:
     def callback() -> None:
         func(*args)
 
     callback.__qualname__ = getattr(func, "__qualname__", "callback")
-    transaction.on_commit(callback, robust=True)
+    return callback
 
 
 def _cancel_at_provider_after_commit(payment: Payment) -> None:
@@ -75,8 +95,8 @@ def _email_receipt_after_commit(charge: Transaction) -> None:
     charge, which runs once per charge (the ledger keys it), so a charge confirmed
     by webhook and return page alike is receipted once. They are given the committed
     row (with its payment and invoice), not read again."""
-    _after_commit(emails.send_payment_receipt, charge)
-    _after_commit(emails.send_staff_payment_received, charge)
+    _mail_after_commit((emails.send_payment_receipt, (charge,)),
+                       (emails.send_staff_payment_received, (charge,)))
 
 
 def _email_failure_after_commit(payment: Payment) -> None:

@@ -6,14 +6,20 @@ audit entry and the event row, COMMIT (here SAVEPOINT/RELEASE stand for BEGIN/CO
 since the tests run inside a transaction; the receipt e-mails after the
 commit are given the committed rows and read none of them again); elsewhere each row
 is its own statement (10). A duplicate costs 1: the look-up, outside any transaction.
-Fixes in how deliveries are stored must not grow them."""
+Fixes in how deliveries are stored must not grow them. With
+``CAREPAY["EMAIL_SENDING"] = "task"`` the receipt and the staff's notice cost one more
+statement in the request (their task row, in the same transaction), and no PDF."""
 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.db.models.signals import post_save
+from django.test import override_settings
 
 from django_carepay import services
 from django_carepay.models import AuditEntry, Invoice, Transaction, WebhookEvent
@@ -77,3 +83,26 @@ def test_a_save_receiver_still_hears_every_row(client, succeeded):
     assert (response.status_code, response.content) == (200, b"processed")
     assert ("Transaction", True) in saved and ("Invoice", False) in saved
     assert Transaction.objects.charges().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_queued_for_a_worker_costs_1_statement_more(
+        client, succeeded, django_assert_max_num_queries):
+    pytest.importorskip("django_tasks_db")
+    from django_tasks_db.models import DBTaskResult
+
+    with override_settings(
+            CAREPAY={**settings.CAREPAY, "EMAIL_SENDING": "task",
+                     "STAFF_NOTIFICATION_EMAILS": ["desk@clinic.example.com"]},
+            TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        with django_assert_max_num_queries(FIRST_DELIVERY + 1):
+            response = deliver(client, succeeded)
+
+        assert (response.status_code, response.content) == (200, b"processed")
+        assert mail.outbox == [] and DBTaskResult.objects.count() == 1
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0",
+                     verbosity=0)
+
+    assert [m.extra_headers["X-Carepay-Kind"] for m in mail.outbox] == \
+        ["payment_receipt", "staff_payment_received"]
+    assert mail.outbox[0].to == ["ada@example.com"]

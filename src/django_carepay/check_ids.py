@@ -117,12 +117,14 @@ CHECKS: tuple[CheckInfo, ...] = (
     _warning("W043", "WeasyPrint is not installed: no invoice, receipt or statement PDFs.",
              "Install the ``[pdf]`` extra and its system libraries (Pango).", deploy=True),
     _warning("W050", "``CAREPAY['WEBHOOK_PROCESSING']`` is ``'task'`` but no task backend "
-             "is configured: no tasks framework installed, ``TASKS`` not set, or the "
-             "``DummyBackend`` (which never runs tasks).",
+             "is configured: no tasks framework installed, ``TASKS`` not set, the "
+             "``DummyBackend`` (which never runs tasks), or a backend that refuses "
+             "carepay's task (e.g. its queue is not among ``QUEUES``).",
              "Install the ``[tasks]`` extra (Django 5.2), set ``TASKS`` (e.g. "
              "``django_tasks_db.DatabaseBackend``) and run its worker."),
     _warning("W051", "``CAREPAY['EMAIL_SENDING']`` is ``'task'`` but no task backend is "
-             "configured, so e-mails would be queued and never sent.",
+             "configured (or it refuses carepay's task, e.g. its queue), so e-mails "
+             "would not be sent by a worker.",
              "Install the ``[tasks]`` extra (Django 5.2), set ``TASKS`` (e.g. "
              "``django_tasks_db.DatabaseBackend``) and run its worker."),
 )

@@ -141,7 +141,8 @@ def check_webhook_processing(app_configs: Any = None, **kwargs: Any
     tasks), so deliveries would be stored and never, or only in the request, applied."""
     return _task_mode_checks("WEBHOOK_PROCESSING", carepay_settings.WEBHOOK_PROCESSING,
                              WEBHOOK_PROCESSING_MODES, ("carepay.E050", "carepay.W050"),
-                             "webhook deliveries would be stored and not applied by a worker")
+                             "webhook deliveries would be stored and not applied by a worker",
+                             "django_carepay.tasks.process_webhook_event")
 
 
 @checks.register("carepay")
@@ -151,11 +152,12 @@ def check_email_sending(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     so e-mails would be queued and never sent."""
     return _task_mode_checks("EMAIL_SENDING", carepay_settings.EMAIL_SENDING,
                              EMAIL_SENDING_MODES, ("carepay.E051", "carepay.W051"),
-                             "e-mails would be queued and not sent by a worker")
+                             "e-mails would not be sent by a worker",
+                             "django_carepay.emails.tasks.send_emails")
 
 
 def _task_mode_checks(setting: str, mode: str, modes: tuple[str, ...], ids: tuple[str, str],
-                      consequence: str) -> list[checks.CheckMessage]:
+                      consequence: str, task_path: str) -> list[checks.CheckMessage]:
     from django.conf import settings
 
     from .tasks_framework import INSTALL_HINT, find_framework
@@ -177,6 +179,8 @@ def _task_mode_checks(setting: str, mode: str, modes: tuple[str, ...], ids: tupl
         default = (getattr(settings, "TASKS", None) or {}).get("default") or {}
         if str(default.get("BACKEND", "")).endswith(".DummyBackend"):
             problem = "the default task backend is the DummyBackend, which never runs tasks"
+        else:
+            problem = _refused(task_path)
     if not problem:
         return []
     return [checks.Warning(
@@ -185,3 +189,16 @@ def _task_mode_checks(setting: str, mode: str, modes: tuple[str, ...], ids: tupl
              "'django_tasks_db.DatabaseBackend'}} with 'django_tasks_db' in "
              "INSTALLED_APPS, and run its worker (manage.py db_worker).",
         id=ids[1])]
+
+
+def _refused(task_path: str) -> str:
+    """Why the task backend refuses carepay's task ``task_path`` (e.g. its queue is not
+    among the backend's ``QUEUES``), or ``""``."""
+    from django.utils.module_loading import import_string
+
+    try:
+        task = import_string(task_path)
+        task.get_backend().validate_task(task)
+    except Exception as error:
+        return f"the task backend refuses {task_path} ({error})"
+    return ""

@@ -44,9 +44,12 @@ def queued_in_the_database_of(task: Any, model: type[models.Model]) -> bool:
     to (django-tasks' database backend): then the row can commit in the same
     transaction as the change that queued it, never one without the other. Not with
     a broker (RQ, Celery), nor the immediate backend (it runs the task at once)."""
-    backend = task.get_backend()
-    if not type(backend).__module__.startswith("django_tasks_db."):
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
         return False
-    from django_tasks_db.models import DBTaskResult
+    if not isinstance(task.get_backend(), DatabaseBackend):
+        return False
 
     return bool(router.db_for_write(DBTaskResult) == router.db_for_write(model))

@@ -21,12 +21,13 @@ from django.conf import settings
 from django.core import mail
 from django.core.checks import run_checks
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone, translation
 
 from django_carepay import services, signals
 from django_carepay.models import InvoiceReminder, Payment, Transaction
+from tests import factories
 from tests.emails.support import kinds, sent
 from tests.testapp.models import Appointment
 
@@ -132,8 +133,61 @@ class TestTheDatabaseBackend:
         run_worker()
 
         assert kinds() == ["invoice_reminder"]
-        assert "7" in sent("invoice_reminder")[0].body  # days late, from the queued date
+        assert "7" in sent("invoice_reminder")[0].body  # days late, as the worker counts them
         assert InvoiceReminder.objects.get().sent_at is not None
+
+
+    def test_an_invoice_voided_before_the_worker_runs_is_not_mailed(self, draft):
+        invoice = services.issue_invoice(draft, send_email=True)
+        services.void_invoice(invoice, reason="issued by mistake")
+
+        run_worker()
+
+        assert mail.outbox == []
+        assert [r.status for r in task_rows()] == ["SUCCESSFUL"]
+
+
+# -- queueing never undoes money ---------------------------------------------------------
+
+REFUSING_QUEUES = {"default": {**DATABASE_TASKS["default"], "QUEUES": ["webhooks"]}}
+
+
+def test_a_refund_stays_recorded_when_its_email_cannot_be_queued(invoice, caplog):
+    """The provider's refund is made inside the transaction; a backend that refuses the
+    e-mail's task (its queue) must not undo its record. The e-mail goes on commit."""
+    payment = factories.start_online(invoice)
+    services.apply_provider_update(factories.provider_update(payment))
+    mail.outbox.clear()
+    with carepay(), override_settings(TASKS=REFUSING_QUEUES):
+        services.refund_payment(payment)
+
+    assert Transaction.objects.filter(kind=Transaction.Kind.REFUND).count() == 1
+    assert kinds() == ["refund_issued"]  # sent on commit instead
+    assert task_rows() == []
+    assert "Could not queue the e-mails" in caplog.text
+
+
+def test_a_payment_stays_recorded_when_the_task_table_is_missing(invoice, staff, caplog):
+    from django_tasks_db.models import DBTaskResult
+
+    with connection.schema_editor() as editor:
+        editor.delete_model(DBTaskResult)
+    try:
+        with carepay(), override_settings(TASKS=DATABASE_TASKS):
+            payment = record_cash(invoice, staff)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.create_model(DBTaskResult)
+
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.SUCCEEDED
+    assert Transaction.objects.charges().count() == 1
+    assert kinds() == ["payment_receipt", "staff_payment_received"]
+    assert "Could not queue the e-mails" in caplog.text
+
+
+def test_the_check_warns_when_the_backend_refuses_the_queue():
+    with override_settings(TASKS=REFUSING_QUEUES):
+        assert "carepay.W051" in _ids(EMAIL_SENDING="task")
 
 
 # -- a real mail server that refuses, then takes the message ---------------------------
@@ -143,12 +197,13 @@ class RefuseThePayer:
 
     def __init__(self, payer: str) -> None:
         self.payer, self.down = payer, True
+        self.code = "451 4.3.0 Mailbox temporarily unavailable"
         self.delivered: list[str] = []
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: Any) -> str:
         if self.down and address == self.payer:
-            return "451 4.3.0 Mailbox temporarily unavailable"
+            return self.code
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -176,6 +231,18 @@ def smtp(email_tasks, settings: Any) -> Iterator[RefuseThePayer]:
         yield handler
     finally:
         controller.stop()
+
+
+def test_a_receipt_refused_for_good_is_not_tried_again(smtp, invoice, staff, caplog):
+    smtp.code = "550 5.1.1 No such mailbox"
+    record_cash(invoice, staff)
+
+    run_worker()
+
+    assert smtp.delivered == [STAFF]
+    [row] = task_rows()  # no retry queued; the task records the loss
+    assert row.status == "FAILED" and "EmailsNotSent" in str(row.exception_class_path)
+    assert "failed for good and is not tried again" in caplog.text
 
 
 def test_a_refused_receipt_is_tried_again_after_a_back_off_alone(smtp, invoice, staff,

@@ -46,6 +46,12 @@ def _mail_payer(kind: str, invoice: Invoice, context: dict[str, Any],
 def send_invoice_email(invoice_pk: int) -> None:
     """``invoice_issued``: the issued invoice, its pay link, and its PDF."""
     invoice = Invoice.objects.select_related("customer").get(pk=invoice_pk)
+    if invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID,
+                          Invoice.Status.UNCOLLECTIBLE):
+        # Voided or written off since it was queued (a worker may send it later).
+        logger.info("Invoice %s is %s; its invoice_issued e-mail was not sent.",
+                    invoice.number, invoice.status)
+        return
     _mail_payer("invoice_issued", invoice, {}, lambda: [invoice_attachment(invoice)])
 
 

@@ -8,16 +8,21 @@ instead (:func:`queue`), and a worker of Django's tasks framework renders and se
 it (:func:`send_emails`):
 
 - with django-tasks' database backend writing to carepay's database, the task row
-  is written in the same transaction as the money: it commits with the payment, and
-  a rolled-back payment queues nothing; with a broker (RQ, Celery) or the immediate
-  backend it is queued once the transaction commits;
+  is written in the same transaction as the money (in a savepoint): it commits with
+  the payment, and a rolled-back payment queues nothing; with a broker (RQ, Celery)
+  or the immediate backend it is queued once the transaction commits. A task that
+  cannot be queued is logged and its e-mails are sent on commit as in the default
+  mode: queueing never undoes money;
 - the worker reads the committed rows again and sends in the language that was
   active when the e-mail was queued;
-- a message the mail server refused (or whose PDF failed) is logged as in the
-  default mode, then queued again after a back-off (:data:`RETRY_DELAYS`) when the
-  backend can defer tasks, and the task fails so its backend records why. Sending
-  is at least once: a worker killed after the server accepted a message but before
-  its task was marked done sends it again.
+- a message the mail server did not take for a reason that may pass (a 4xx, a lost
+  connection, an error of the host's e-mail provider) is logged as in the default
+  mode, then queued again alone after a back-off (:data:`RETRY_DELAYS`) when the
+  backend can defer tasks, and the task fails so its backend records why; one
+  refused for good (a 5xx) is logged and dropped. A PDF that fails to render is
+  logged and the message goes without it, as in the default mode. A worker that dies
+  in the middle of a task (killed, out of memory) leaves its row ``RUNNING``, which
+  django-tasks-db does not take up again: those e-mails are not sent.
 
 Importing this module needs the framework; carepay imports it only in task mode.
 """
@@ -25,11 +30,13 @@ Importing this module needs the framework; carepay imports it only in task mode.
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models, transaction
 from django.utils import timezone, translation
 
@@ -73,20 +80,31 @@ class EmailsNotSent(Exception):
 @framework.task()
 def send_emails(calls: list[Call], language: str | None = None, attempt: int = 1) -> int:
     """Send each queued e-mail of ``calls`` in ``language``; return how many were tried.
-    Those that failed are queued again after their back-off and the task fails."""
-    failed: list[Call] = []
-    with translation.override(language) if language else nullcontext(), failures_raised():
+    Those that failed for a reason that may pass (a mail server that is down or says
+    "try later", a 4xx) are queued again after their back-off; those refused for
+    good (a 5xx, a row that is gone) are logged and dropped; either way the task
+    fails, so its backend records it."""
+    retry: list[Call] = []
+    dropped: list[str] = []
+    with _language(language), failures_raised():
         for name, args in calls:
             try:
                 SENDERS[name][0](*[_decoded(arg) for arg in args])
             except Exception as error:  # deliver() logged it with its invoice and trace
-                logger.warning("Queued e-mail %s(%s) failed: %r", name,
-                               ", ".join(map(repr, args)), error)
-                failed.append([name, args])
-    if failed:
-        _retry_later(failed, language, attempt)
-        raise EmailsNotSent(f"{len(failed)} of {len(calls)} e-mails were not sent "
-                            f"(attempt {attempt}): {[name for name, _ in failed]}")
+                if _may_pass(error):
+                    logger.warning("Queued e-mail %s(%s) failed: %r", name,
+                                   ", ".join(map(repr, args)), error)
+                    retry.append([name, args])
+                else:
+                    logger.error("Queued e-mail %s(%s) failed for good and is not tried "
+                                 "again: %r", name, ", ".join(map(repr, args)), error)
+                    dropped.append(name)
+    if retry:
+        _retry_later(retry, language, attempt)
+    if retry or dropped:
+        raise EmailsNotSent(
+            f"{len(retry) + len(dropped)} of {len(calls)} e-mails were not sent (attempt "
+            f"{attempt}): {[name for name, _ in retry]} to be tried again, {dropped} not")
     return len(calls)
 
 
@@ -94,20 +112,68 @@ def queue(calls: Sequence[tuple[Callable[..., Any], Sequence[Any]]]) -> None:
     """Queue the e-mails ``calls`` — ``(function, arguments)`` pairs of :data:`SENDERS`'
     functions — as one task: in the current transaction when the task row is written
     to carepay's database, else once it commits. Calls whose kinds are all switched
-    off are dropped; nothing is queued when none is left."""
+    off are dropped; nothing is queued when none is left.
+
+    Queueing never undoes money: in the transaction it runs in a savepoint, and if the
+    task cannot be queued (a task table not migrated, a backend refusing the queue, a
+    broker that is down) that is logged and the e-mails are sent once the transaction
+    commits, as in the default mode."""
     wanted = [[func.__name__, [_encoded(arg) for arg in args]] for func, args in calls
               if any(email_enabled(kind) for kind in SENDERS[func.__name__][1])]
     if not wanted:
         return
     language = translation.get_language()
     if queued_in_the_database_of(send_emails, Invoice):
-        send_emails.enqueue(wanted, language)
+        try:
+            with transaction.atomic():
+                send_emails.enqueue(wanted, language)
+        except Exception:
+            _log_not_queued(wanted)
+            transaction.on_commit(lambda: _send_now(wanted, language), robust=True)
         return
 
     def enqueue() -> None:
-        send_emails.enqueue(wanted, language)
+        try:
+            send_emails.enqueue(wanted, language)
+        except Exception:
+            _log_not_queued(wanted)
+            _send_now(wanted, language)
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def _log_not_queued(calls: list[Call]) -> None:
+    logger.exception("Could not queue the e-mails %s for a worker; they are sent once "
+                     "the transaction commits instead.", calls)
+
+
+def _send_now(calls: list[Call], language: str | None) -> None:
+    """Send ``calls`` here and now, as the default mode does on commit: failures are
+    logged (by deliver(), or here for a row that is gone), never raised."""
+    with _language(language):
+        for name, args in calls:
+            try:
+                SENDERS[name][0](*[_decoded(arg) for arg in args])
+            except Exception:
+                logger.exception("Could not send the e-mail %s(%s).", name,
+                                 ", ".join(map(repr, args)))
+
+
+def _language(language: str | None) -> Any:
+    return translation.override(language) if language else nullcontext()
+
+
+def _may_pass(error: Exception) -> bool:
+    """Whether trying again later may succeed: not for a row that is gone, nor for a
+    mail server's permanent (5xx) refusal; yes for its 4xx, a lost connection, and
+    anything else (an e-mail provider's API, a template fixed by the next deploy)."""
+    if isinstance(error, ObjectDoesNotExist):
+        return False
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(400 <= code < 500 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return True
 
 
 def _retry_later(calls: list[Call], language: str | None, attempt: int) -> None:
@@ -128,7 +194,7 @@ def _encoded(arg: Any) -> Any:
     """A JSON form of a sender's argument: a row by its primary key, a date tagged."""
     if isinstance(arg, models.Model):
         return arg.pk
-    if isinstance(arg, date):
+    if type(arg) is date:  # not a datetime: it would not read back as a date
         return {"date": arg.isoformat()}
     return arg
 

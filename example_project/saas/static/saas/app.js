@@ -23,6 +23,26 @@
                                          maximumFractionDigits: places }).format(Number(amount));
   };
   const number = (n) => Number(n).toLocaleString(lang);
+  // The amount field speaks the page's language ("27500,00" in German) and the API its
+  // own ("27500.00"): typed amounts are read with the language's separators, the
+  // thousands ones dropped before its decimal mark ("1.234,50" -> "1234.50"). A
+  // thousands separator without a decimal mark reads two ways ("27.500" in German, or
+  // an English 27.5?): null, refused here rather than guessed, as carepay's forms do.
+  const separators = Object.fromEntries(new Intl.NumberFormat(lang).formatToParts(12345.6)
+    .filter((part) => part.type === "group" || part.type === "decimal")
+    .map((part) => [part.type, part.value]));
+  const typedAmount = (amount) => {
+    const places = (String(amount).split(".")[1] || "").length;
+    return new Intl.NumberFormat(lang, { useGrouping: false, minimumFractionDigits: places,
+                                         maximumFractionDigits: places }).format(Number(amount));
+  };
+  const apiAmount = (typed) => {
+    const text = typed.replace(/\s/g, "");
+    const mark = text.lastIndexOf(separators.decimal);
+    if (mark < 0) return text.includes(separators.group) ? null : text;
+    const whole = text.slice(0, mark).split(separators.group).join("");
+    return `${whole}.${text.slice(mark + 1)}`;
+  };
   let invoice = null;
   let method = null;
 
@@ -129,7 +149,7 @@
     $("instructions").append(account);
     $("confirm-step").hidden = m.kind !== "offline";
     $("reference").value = m.reference;
-    $("amount").value = invoice.amount_payable;
+    $("amount").value = typedAmount(invoice.amount_payable);
     $("paid-on").value = new Date().toISOString().slice(0, 10);
     if (m.kind === "online") startOnline();
   }
@@ -147,6 +167,12 @@
     event.preventDefault();
     showError(null);
     const form = new FormData(event.target);
+    const amount = apiAmount(form.get("amount"));
+    if (amount === null) {
+      showError({ field: "amount", message: t(gettext("%(typed)s reads two ways: write the amount with its decimal mark, e.g. %(example)s."), { typed: form.get("amount"), example: typedAmount(invoice.amount_payable) }) });
+      return;
+    }
+    form.set("amount", amount);
     form.append("method", method.method);
     if (!form.get("proof") || !form.get("proof").size) form.delete("proof");
     try {

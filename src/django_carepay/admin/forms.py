@@ -37,6 +37,14 @@ class InvoiceForm(forms.ModelForm):
         except InvalidCurrency as exc:
             raise forms.ValidationError(str(exc)) from None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "billing_language" in self.fields:  # one of the site's languages, or none
+            from django.conf import settings
+
+            self.fields["billing_language"].widget = forms.Select(
+                choices=[("", "---------"), *settings.LANGUAGES])
+
     def clean_billing_country(self) -> str:
         return self.cleaned_data["billing_country"].upper()
 

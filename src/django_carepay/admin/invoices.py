@@ -55,7 +55,7 @@ from .ledger import TransactionInline
 
 #: Invoice fields staff may edit while the invoice is a draft (frozen once issued).
 DRAFT_FIELDS = ("customer", "due_date", "billing_name", "billing_email", "billing_address",
-                "billing_country", "billing_tax_id")
+                "billing_country", "billing_tax_id", "billing_language")
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -151,7 +151,7 @@ class InvoiceAdmin(StaffPermissionsMixin, admin.ModelAdmin):
         (None, {"fields": ("currency", "customer", "due_date")}),
         (_("Billing details"), {
             "fields": ("billing_name", "billing_email", "billing_address", "billing_country",
-                       "billing_tax_id"),
+                       "billing_tax_id", "billing_language"),
             "description": _("Left blank, these are filled from the customer when the "
                              "invoice is issued."),
         }),
@@ -160,7 +160,8 @@ class InvoiceAdmin(StaffPermissionsMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("number", "status", "currency", "customer", "subject_link")}),
         (_("Billing details"), {"fields": ("billing_name", "billing_email", "billing_address",
-                                           "billing_country", "billing_tax_id")}),
+                                           "billing_country", "billing_tax_id",
+                                           "billing_language")}),
         (_("Amounts"), {"fields": ("subtotal_display", "tax_display", "total_display",
                                    "amount_paid_display", "amount_refunded_display",
                                    "amount_due_display")}),

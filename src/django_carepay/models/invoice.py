@@ -117,6 +117,10 @@ class Invoice(ConcurrentStates, models.Model):
     billing_address = models.TextField(_("billing address"), blank=True)
     billing_country = models.CharField(_("billing country"), max_length=2, blank=True)
     billing_tax_id = models.CharField(_("billing tax id"), max_length=64, blank=True)
+    billing_language = models.CharField(
+        _("billing language"), max_length=35, blank=True,
+        help_text=_("The payer's language (one of LANGUAGES, e.g. 'de') for the e-mails "
+                    "and PDFs sent to them; blank: the language active when they are sent."))
 
     # The host object this invoice bills for (an appointment, a sign-up, a lesson).
     # Indexed by carepay_invoice_subject (content type, object id).

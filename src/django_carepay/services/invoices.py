@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
@@ -29,7 +30,7 @@ from .lines import _line_values, _recompute_totals
 
 logger = logging.getLogger("django_carepay")
 
-BILLING_FIELDS = ("name", "email", "address", "country", "tax_id")
+BILLING_FIELDS = ("name", "email", "address", "country", "tax_id", "language")
 
 
 def _check_billing(billing: Mapping[str, str]) -> None:
@@ -40,6 +41,15 @@ def _check_billing(billing: Mapping[str, str]) -> None:
                 "Billing country %(country)r is not an ISO 3166 code; use two letters, e.g. "
                 "'GB'."
             ) % {"country": country}, field="billing_country",
+        )
+    language = (billing.get("language") or "").strip()
+    if language and language.lower() not in {code.lower() for code, _name in settings.LANGUAGES}:
+        raise InvalidInput(
+            gettext("Billing language %(language)r is not one of this site's LANGUAGES "
+                    "(%(codes)s).")
+            % {"language": language,
+               "codes": ", ".join(code for code, _name in settings.LANGUAGES)},
+            field="billing_language",
         )
     for name in ("name", "email", "tax_id"):
         _check_length(Invoice, f"billing_{name}", (billing.get(name) or "").strip())
@@ -53,8 +63,9 @@ def create_invoice(*, customer: Any = None, subject: models.Model | None = None,
 
     ``lines`` holds dicts of :func:`add_line`'s keyword arguments (``subject`` among
     them, for a cart whose lines bill for different host objects); ``billing`` may give
-    ``name``, ``email``, ``address``, ``country`` and ``tax_id`` (blanks are filled from
-    the adapter when the invoice is issued).
+    ``name``, ``email``, ``address``, ``country``, ``tax_id`` and ``language`` (the
+    payer's, one of ``settings.LANGUAGES``: carepay's e-mails to them are written in it)
+    (blanks are filled from the adapter when the invoice is issued).
     """
     code = validate_currency(currency or carepay_settings.DEFAULT_CURRENCY)
     billing = dict(billing or {})
@@ -74,8 +85,8 @@ def create_invoice(*, customer: Any = None, subject: models.Model | None = None,
             metadata=dict(metadata or {}), notes=notes,
             **{f"billing_{k}": (v or "").strip() for k, v in billing.items()},
         )
-        if invoice.billing_country:
-            invoice.billing_country = invoice.billing_country.upper()
+        invoice.billing_country = invoice.billing_country.upper()
+        invoice.billing_language = invoice.billing_language.lower()
         if subject is not None:
             invoice.subject_content_type = ContentType.objects.get_for_model(subject)
             invoice.subject_object_id = str(subject.pk)

@@ -24,25 +24,42 @@
   };
   const number = (n) => Number(n).toLocaleString(lang);
   // The amount field speaks the page's language ("27500,00" in German) and the API its
-  // own ("27500.00"): typed amounts are read with the language's separators, the
-  // thousands ones dropped before its decimal mark ("1.234,50" -> "1234.50"). A
-  // thousands separator without a decimal mark reads two ways ("27.500" in German, or
-  // an English 27.5?): null, refused here rather than guessed, as carepay's forms do.
-  const separators = Object.fromEntries(new Intl.NumberFormat(lang).formatToParts(12345.6)
-    .filter((part) => part.type === "group" || part.type === "decimal")
-    .map((part) => [part.type, part.value]));
-  const typedAmount = (amount) => {
-    const places = (String(amount).split(".")[1] || "").length;
-    return new Intl.NumberFormat(lang, { useGrouping: false, minimumFractionDigits: places,
-                                         maximumFractionDigits: places }).format(Number(amount));
-  };
-  const apiAmount = (typed) => {
-    const text = typed.replace(/\s/g, "");
-    const mark = text.lastIndexOf(separators.decimal);
-    if (mark < 0) return text.includes(separators.group) ? null : text;
-    const whole = text.slice(0, mark).split(separators.group).join("");
-    return `${whole}.${text.slice(mark + 1)}`;
-  };
+  // own ("27500.00"). A typed amount is read as carepay's own forms read it
+  // (django_carepay.money.parse_localized_amount), with Django's separators for the
+  // page's language (get_format, from the same JavaScript catalogue): thousands
+  // separators must group by three, and what reads two ways ("27.500" in German or
+  // French, "27,500" in English) is refused here, never guessed. The API checks the rest.
+  const decimalMark = get_format("DECIMAL_SEPARATOR").normalize("NFKC");
+  const thousandsMark = get_format("THOUSAND_SEPARATOR").normalize("NFKC");
+  const typedAmount = (amount) => String(amount).replace(".", decimalMark);
+  function readAmount(typed) {
+    const example = `1234${decimalMark}50`;
+    const twoWays = { error: t(gettext("%(typed)s could mean two different amounts; write it without a thousands separator, like %(example)s."), { typed, example }) };
+    const notANumber = { error: t(gettext("%(typed)s is not a number; write it like %(example)s."), { typed, example }) };
+    const text = typed.normalize("NFKC").trim();
+    const sign = text.startsWith("+") || text.startsWith("-") ? text[0] : "";
+    const body = text.slice(sign.length);
+    let whole = body;
+    let fraction = null;
+    if (decimalMark && body.includes(decimalMark)) {
+      const at = body.indexOf(decimalMark);
+      [whole, fraction] = [body.slice(0, at), body.slice(at + decimalMark.length)];
+    }
+    if (decimalMark !== "." && fraction === null && /^\p{Nd}{1,3}\.\p{Nd}{3}$/u.test(whole)) return twoWays;
+    if (fraction !== null && (fraction.includes(decimalMark) || (thousandsMark && fraction.includes(thousandsMark)))) return notANumber;
+    if (thousandsMark && whole.includes(thousandsMark)) {
+      const groups = whole.split(thousandsMark);
+      const grouped = groups[0].length >= 1 && groups[0].length <= 3 && groups.slice(1).every((g) => g.length === 3);
+      if (!grouped) {
+        // "95.00" where the point groups thousands: the point as the API writes it.
+        if (thousandsMark === "." && fraction === null && groups.length === 2) return { amount: sign + whole };
+        return notANumber;
+      }
+      if (fraction === null && groups.length === 2 && (thousandsMark === "." || thousandsMark === ",")) return twoWays;
+      whole = groups.join("");
+    }
+    return { amount: sign + whole + (fraction === null ? "" : `.${fraction}`) };
+  }
   let invoice = null;
   let method = null;
 
@@ -167,12 +184,12 @@
     event.preventDefault();
     showError(null);
     const form = new FormData(event.target);
-    const amount = apiAmount(form.get("amount"));
-    if (amount === null) {
-      showError({ field: "amount", message: t(gettext("%(typed)s reads two ways: write the amount with its decimal mark, e.g. %(example)s."), { typed: form.get("amount"), example: typedAmount(invoice.amount_payable) }) });
+    const read = readAmount(form.get("amount"));
+    if (read.error) {
+      showError({ field: "amount", message: read.error });
       return;
     }
-    form.set("amount", amount);
+    form.set("amount", read.amount);
     form.append("method", method.method);
     if (!form.get("proof") || !form.get("proof").size) form.delete("proof");
     try {

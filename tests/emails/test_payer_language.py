@@ -95,9 +95,82 @@ class CustomerLanguageAdapter(DefaultCarepayAdapter):
         return {**super().billing_details(invoice), "billing_language": "de"}
 
 
-def test_staff_can_set_it_on_a_draft_in_the_admin(admin_client, patient):
-    draft = factories.make_invoice(customer=patient, issue=False)
-    page = admin_client.get(f"/admin/carepay/invoice/{draft.pk}/change/")
+class OddLanguageAdapter(DefaultCarepayAdapter):
+    """A host whose customer profiles hold languages the site may not have."""
 
-    assert b'name="billing_language"' in page.content
+    language = " DE-at "
+
+    def billing_details(self, invoice: Invoice) -> dict[str, str]:
+        return {"billing_language": self.language}
+
+
+@pytest.mark.parametrize(("given", "kept"), [(" DE-at ", "de"), ("xx", "")])
+def test_an_adapters_language_is_mapped_to_the_sites_or_left_out(patient, settings, caplog,
+                                                                 given, kept):
+    settings.CAREPAY = {**settings.CAREPAY, "ADAPTER": f"{__name__}.OddLanguageAdapter"}
+    settings.LANGUAGES = [("en-gb", "English"), ("de", "Deutsch")]
+    OddLanguageAdapter.language = given
+    draft = services.create_invoice(customer=patient, lines=LINES)
+
+    issued = services.issue_invoice(draft)  # a preference never stops an invoice
+
+    assert issued.status == Invoice.Status.OPEN and issued.billing_language == kept
+    assert ("not among LANGUAGES" in caplog.text) == (kept == "")
+
+
+def test_the_kept_pdfs_are_the_payers_whoever_opens_them_first(
+        german_invoice, staff, django_capture_on_commit_callbacks):
+    import io
+
+    import pypdf
+
+    from django_carepay import documents
+
+    def text(pdf: bytes) -> str:
+        return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+    with translation.override("en-gb"):  # a clerk opens it first in the English console
+        first = documents.invoice_pdf(german_invoice)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.email_invoice(german_invoice)
+        payment = services.record_payment(german_invoice, backend="cash", by=staff)
+        receipt = documents.receipt_pdf(payment)
+
+    [mail] = sent("invoice_issued")
+    assert mail.attachments[0][1] == first  # the same kept bytes
+    assert "Rechnung" in text(first) and "65,00" in text(first)
+    assert "Quittung" in text(receipt) or "Zahlungsbestätigung" in text(receipt)
+
+
+def test_staff_choose_it_on_a_draft_in_the_admin(admin_client, patient):
+    draft = factories.make_invoice(customer=patient, issue=False)
+    url = f"/admin/carepay/invoice/{draft.pk}/change/"
+    page = admin_client.get(url)
     assert b'<option value="de">' in page.content
+
+    form = page.context["adminform"].form
+    data = {**{name: form.initial.get(name) or "" for name in form.fields},
+            "billing_language": "xx"}
+    bound = type(form)(data=data, instance=draft)
+    assert "billing_language" in bound.errors  # not one of the choices
+
+
+def test_the_api_shows_it_in_the_billing_snapshot(client, patient, german_invoice):
+    client.force_login(patient)
+    answer = client.get(f"/api/billing/invoices/{german_invoice.public_id}/")
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["billing"]["language"] == "de"
+
+
+def test_the_console_shows_staff_which_language_the_payer_is_written_in(
+        client, german_invoice, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    clerk = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_invoice"))
+    client.force_login(clerk)
+    page = client.get(f"/billing/staff/invoices/{german_invoice.public_id}/")
+
+    assert page.status_code == 200
+    assert 'Language</dt><dd lang="de">Deutsch</dd>' in page.content.decode()

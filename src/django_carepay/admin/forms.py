@@ -42,7 +42,9 @@ class InvoiceForm(forms.ModelForm):
         if "billing_language" in self.fields:  # one of the site's languages, or none
             from django.conf import settings
 
-            self.fields["billing_language"].widget = forms.Select(
+            model_field = self.fields["billing_language"]
+            self.fields["billing_language"] = forms.ChoiceField(
+                label=model_field.label, help_text=model_field.help_text, required=False,
                 choices=[("", "---------"), *settings.LANGUAGES])
 
     def clean_billing_country(self) -> str:

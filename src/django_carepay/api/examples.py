@@ -27,7 +27,7 @@ INVOICE_PAGE = OpenApiExample("A page of invoices", response_only=True, value={
         "is_payable": True, "issued_at": "2026-11-29T09:01:02Z", "due_date": "2026-12-29",
         "paid_at": None,
         "billing": {"name": "Indus Looms", "email": "bilal.qureshi@example.com",
-                    "address": "", "country": "PK", "tax_id": ""},
+                    "address": "", "country": "PK", "tax_id": "", "language": ""},
         "pdf_url": f"https://cloud.example.com/billing/invoices/{_INVOICE_ID}/pdf/",
     }],
 })

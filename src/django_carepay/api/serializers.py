@@ -54,6 +54,10 @@ class BillingSerializer(serializers.Serializer):
     address = serializers.CharField(source="billing_address")
     country = serializers.CharField(source="billing_country")
     tax_id = serializers.CharField(source="billing_tax_id")
+    language = serializers.CharField(
+        source="billing_language",
+        help_text="The payer's language for carepay's e-mails to them (one of the site's "
+                  "LANGUAGES), or empty: the language active when they are sent.")
 
 
 @extend_schema_serializer(component_name="CarepayInvoiceLine")

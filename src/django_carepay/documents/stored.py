@@ -1,20 +1,23 @@
 """Issued invoices and receipts: rendered once, stored, and the same bytes ever after.
 
 An issued invoice is a legal document, so the first rendering (its first download or
-e-mail) is kept through Django's storage API and served again unchanged, whatever
-the templates or the adapter say later. Storing is a conditional UPDATE (``WHERE
-document = ''``): when two requests render at once, the first to write wins and the
-other deletes its own file and serves the winner's. Call these outside the money
-transaction (after commit); they only ever write the document field.
+e-mail; in the payer's ``billing_language`` when the invoice has one) is kept through
+Django's storage API and served again unchanged, whatever the templates or the adapter
+say later. Storing is a conditional UPDATE (``WHERE document = ''``): when two requests
+render at once, the first to write wins and the other deletes its own file and serves
+the winner's. Call these outside the money transaction (after commit); they only ever
+write the document field.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import models
+from django.utils import translation
 
 from ..models import Invoice, Payment
 from .render import render_invoice_pdf, render_receipt_pdf
@@ -25,14 +28,29 @@ def invoice_pdf(invoice: Invoice, *, request: Any = None) -> bytes:
     the first call), or a fresh DRAFT-watermarked rendering of a draft (never stored)."""
     if invoice.status == Invoice.Status.DRAFT:
         return render_invoice_pdf(invoice, request=request)
-    return _stored_once(invoice, "document",
-                        lambda: render_invoice_pdf(invoice, request=request))
+
+    def render() -> bytes:
+        with _payers_language(invoice):
+            return render_invoice_pdf(invoice, request=request)
+
+    return _stored_once(invoice, "document", render)
 
 
 def receipt_pdf(payment: Payment) -> bytes:
     """The receipt of a payment that received money: stored on the first call, the
     same bytes on every later one. Refuses any other payment (``InvalidState``)."""
-    return _stored_once(payment, "receipt", lambda: render_receipt_pdf(payment))
+    def render() -> bytes:
+        with _payers_language(payment.invoice):
+            return render_receipt_pdf(payment)
+
+    return _stored_once(payment, "receipt", render)
+
+
+def _payers_language(invoice: Invoice) -> Any:
+    """The kept document is the payer's: in their ``billing_language`` when the
+    invoice has one, whoever opens it first (a clerk, the e-mail that carries it)."""
+    language = invoice.billing_language
+    return translation.override(language) if language else contextlib.nullcontext()
 
 
 def _read(storage: Any, name: str) -> bytes:

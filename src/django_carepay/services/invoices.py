@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from .. import signals
@@ -53,6 +53,18 @@ def _check_billing(billing: Mapping[str, str]) -> None:
         )
     for name in ("name", "email", "tax_id"):
         _check_length(Invoice, f"billing_{name}", (billing.get(name) or "").strip())
+
+
+def _site_language(code: str, *, invoice: Invoice) -> str:
+    """The site's language for the adapter's ``code`` (``"DE-at"`` -> ``"de"`` when the
+    site has German but not Austrian German), or ``""`` (logged) when it has none."""
+    try:
+        return translation.get_supported_language_variant(str(code).strip().lower())
+    except LookupError:
+        logger.warning("The adapter gave invoice %s the billing language %r, which is not "
+                       "among LANGUAGES; its e-mails use the active language.",
+                       invoice.public_id, code)
+        return ""
 
 
 def create_invoice(*, customer: Any = None, subject: models.Model | None = None,
@@ -127,6 +139,8 @@ def issue_invoice(invoice: Invoice, *, by: Any = None, send_email: bool = False)
             )
         for field, value in adapter.billing_details(locked).items():
             if not getattr(locked, field, None) and value:
+                if field == "billing_language":  # a preference: never a reason to refuse
+                    value = _site_language(value, invoice=locked)
                 setattr(locked, field, value)
         try:
             _check_billing({name: getattr(locked, f"billing_{name}") for name in BILLING_FIELDS})

@@ -68,7 +68,7 @@ def test_a_cash_payment_receipts_the_payer_and_tells_staff(invoice, commit, staf
     assert receipt.to == ["ada@example.com"]
     assert receipt.subject == f"Receipt: £30.00 received for {invoice.number}"
     assert "we have received your payment of £30.00" in receipt.body
-    assert "Method:      Cash" in receipt.body
+    assert "Method:       Cash" in receipt.body
     assert "Amount still due: £50.00." in receipt.body
     assert PAY_LINK.search(receipt.body)  # to pay the rest
     assert_html_email(receipt, "Payment received", "£30.00", "£50.00", "Pay the rest online")
@@ -146,7 +146,7 @@ class TestTransfers:
         assert_html_email(approved, "Your transfer was confirmed", "RS-1")
         assert "href=" not in html_of(approved)  # paid: no pay link
         [receipt] = sent("payment_receipt")
-        assert "Reference:   RS-1" in receipt.body
+        assert "Reference:    RS-1" in receipt.body
 
     def test_a_rejection_says_why_and_links_to_pay_again(self, submitted, invoice, staff,
                                                          commit):

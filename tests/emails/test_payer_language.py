@@ -42,6 +42,12 @@ def test_a_receipt_goes_in_the_payers_language_and_the_staff_notice_in_the_clerk
     [receipt] = sent("payment_receipt")
     assert receipt.subject.startswith("Quittung: 65,00")
     assert 'lang="de"' in html_of(receipt)
+    # The text body's values line up under the German labels, not the English ones.
+    rows = [line for line in receipt.body.splitlines()
+            if line.startswith(("Datum:", "Zahlungsart:", "Quittungsnr.:"))]
+    assert len(rows) == 3
+    assert {len(row) - len(row.split(":", 1)[1].lstrip()) for row in rows} == \
+        {len("Quittungsnr.:") + 2}
     [notice] = sent("staff_payment_received")
     assert notice.subject.startswith("Payment received")
 

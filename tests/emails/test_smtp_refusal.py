@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
 from django.urls import reverse
 
 from django_carepay import services
 from django_carepay.models import Invoice, Payment, Transaction
 from tests import factories
+from tests.emails.support import smtp_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,27 +34,11 @@ class RefuseEverything:
         return "550 5.1.1 Mailbox unavailable"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def refusing_smtp(settings) -> Iterator[RefuseEverything]:
     """carepay's e-mails go by SMTP to a local server that refuses them."""
-    handler = RefuseEverything()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    try:
+    with smtp_server(RefuseEverything(), settings) as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 def test_a_card_payment_commits_and_its_page_answers_despite_the_refusal(

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import io
 import logging
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pypdf
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core import mail
 from django.core.checks import run_checks
@@ -28,7 +26,7 @@ from django.utils import timezone, translation
 from django_carepay import services, signals
 from django_carepay.models import InvoiceReminder, Payment, Transaction
 from tests import factories
-from tests.emails.support import kinds, sent
+from tests.emails.support import kinds, sent, smtp_server
 from tests.testapp.models import Appointment
 
 pytest.importorskip("django_tasks_db")
@@ -212,25 +210,10 @@ class RefuseThePayer:
         return "250 Message accepted"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp(email_tasks, settings: Any) -> Iterator[RefuseThePayer]:
-    handler = RefuseThePayer("ada@example.com")
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    try:
+    with smtp_server(RefuseThePayer("ada@example.com"), settings) as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 def test_a_receipt_refused_for_good_is_not_tried_again(smtp, invoice, staff, caplog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
@@ -158,6 +159,10 @@ class InvoiceCreateForm(ConsoleForm):
     billing_email = forms.EmailField(
         label=_("Billing e-mail"), required=False,
         help_text=_("Blank: the customer's e-mail address."))
+    billing_language = forms.ChoiceField(
+        label=_("Payer's language"), required=False,
+        help_text=_("Their e-mails and documents are written in it, whoever sends them. "
+                    "Blank: the language active when they go."))
     currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3,
                                widget=forms.TextInput(attrs={"size": 4}))
     due_date = forms.DateField(
@@ -171,6 +176,13 @@ class InvoiceCreateForm(ConsoleForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["currency"].initial = carepay_settings.DEFAULT_CURRENCY
+        # The site's own languages, when it lists them; not Django's hundred by default.
+        if settings.is_overridden("LANGUAGES"):  # type: ignore[misc]
+            language = self.fields["billing_language"]
+            assert isinstance(language, forms.ChoiceField)
+            language.choices = [("", "—"), *settings.LANGUAGES]
+        else:
+            del self.fields["billing_language"]
         self.fields["due_date"].help_text = str(self.fields["due_date"].help_text) % {
             "days": carepay_settings.PAYMENT_TERMS_DAYS}
         subject_type = self.fields["subject_type"]

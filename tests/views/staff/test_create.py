@@ -142,3 +142,23 @@ def test_the_create_page_is_in_the_console_navigation(clerk_client):
     nav = clerk_client.get(CREATE).context["carepay_staff_nav"]
     assert [item["url"] for item in nav if item["current"]] == [
         reverse("carepay:staff_invoice_create")]
+
+
+def test_the_payers_language_is_chosen_among_the_sites(clerk_client, patient, settings):
+    settings.LANGUAGES = [("en-gb", "English"), ("de", "Deutsch")]
+    page = clerk_client.get(CREATE).content.decode()
+    assert 'name="billing_language"' in page and '<option value="de">Deutsch</option>' in page
+
+    response = clerk_client.post(CREATE, {"customer": "ada", "currency": "GBP",
+                                          "billing_language": "de", **lines(CONSULT)})
+
+    assert response.status_code == 302
+    assert Invoice.objects.get().billing_language == "de"
+    refused = clerk_client.post(CREATE, {"customer": "ada", "currency": "GBP",
+                                         "billing_language": "fr", **lines(CONSULT)})
+    assert refused.status_code == 400 and Invoice.objects.count() == 1
+
+
+def test_without_a_languages_setting_the_field_is_not_offered(clerk_client):
+    # tests/settings.py leaves LANGUAGES at Django's default list of about a hundred.
+    assert 'name="billing_language"' not in clerk_client.get(CREATE).content.decode()

@@ -50,7 +50,8 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
         invoice = services.create_invoice(
             customer=data["customer"], subject=data["subject"], currency=data["currency"],
             due_date=data["due_date"], lines=lines.filled(),
-            billing={"name": data["billing_name"], "email": data["billing_email"]},
+            billing={"name": data["billing_name"], "email": data["billing_email"],
+                     "language": data.get("billing_language", "")},
         )
     except CarepayError as exc:
         add_service_error(form, exc)

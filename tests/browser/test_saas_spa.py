@@ -53,6 +53,8 @@ def _signed_up_as_bilal(page, live_server, django_user_model, settings, language
     page.select_option("#country", "PK")
     page.click("#billing-form button")
     page.wait_for_selector("#method-step:not([hidden])")
+    # The banner is filled before the methods show (app.js), so nothing moves them.
+    assert page.is_visible("#pending-banner li")
 
 
 def test_signing_up_and_confirming_a_transfer_from_the_page(

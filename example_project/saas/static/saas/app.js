@@ -132,9 +132,11 @@
     try {
       const account = await call(accountsApi, { method: "POST", body: Object.fromEntries(form) });
       invoice = await call(`${billingApi}invoices/${account.invoice}/`);
-      await showMethods(form.get("country"));
+      // What moves the page comes first (the step closing, the banner's new line), so
+      // the methods do not shift under the pointer as someone goes to click one.
       $("billing-step").hidden = true;
-      refreshBanner();
+      await refreshBanner().catch(showError);
+      await showMethods(form.get("country"));
     } catch (error) { showError(error); }
   });
 

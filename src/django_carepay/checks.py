@@ -194,8 +194,6 @@ def _task_mode_checks(setting: str, mode: str, modes: tuple[str, ...], ids: tupl
 def _refused(task_path: str) -> str:
     """Why the task backend refuses carepay's task ``task_path`` (e.g. its queue is not
     among the backend's ``QUEUES``), or ``""``."""
-    from django.utils.module_loading import import_string
-
     try:
         task = import_string(task_path)
         task.get_backend().validate_task(task)

@@ -108,7 +108,8 @@ def send_emails(calls: list[Call], language: str | None = None, attempt: int = 1
     return len(calls)
 
 
-def queue(calls: Sequence[tuple[Callable[..., Any], Sequence[Any]]]) -> None:
+def queue(calls: Sequence[tuple[Callable[..., Any], Sequence[Any]]],
+          otherwise: Callable[[], None]) -> None:
     """Queue the e-mails ``calls`` — ``(function, arguments)`` pairs of :data:`SENDERS`'
     functions — as one task: in the current transaction when the task row is written
     to carepay's database, else once it commits. Calls whose kinds are all switched
@@ -116,47 +117,28 @@ def queue(calls: Sequence[tuple[Callable[..., Any], Sequence[Any]]]) -> None:
 
     Queueing never undoes money: in the transaction it runs in a savepoint, and if the
     task cannot be queued (a task table not migrated, a backend refusing the queue, a
-    broker that is down) that is logged and the e-mails are sent once the transaction
-    commits, as in the default mode."""
+    broker that is down) that is logged and ``otherwise()`` is called instead: the
+    default mode's on-commit sending, which after the commit sends at once."""
     wanted = [[func.__name__, [_encoded(arg) for arg in args]] for func, args in calls
               if any(email_enabled(kind) for kind in SENDERS[func.__name__][1])]
     if not wanted:
         return
     language = translation.get_language()
-    if queued_in_the_database_of(send_emails, Invoice):
-        try:
-            with transaction.atomic():
-                send_emails.enqueue(wanted, language)
-        except Exception:
-            _log_not_queued(wanted)
-            transaction.on_commit(lambda: _send_now(wanted, language), robust=True)
-        return
+    in_the_transaction = queued_in_the_database_of(send_emails, Invoice)
 
     def enqueue() -> None:
         try:
-            send_emails.enqueue(wanted, language)
+            with transaction.atomic() if in_the_transaction else nullcontext():
+                send_emails.enqueue(wanted, language)
         except Exception:
-            _log_not_queued(wanted)
-            _send_now(wanted, language)
+            logger.exception("Could not queue the e-mails %s for a worker; they are sent "
+                             "once the transaction commits instead.", wanted)
+            otherwise()
 
-    transaction.on_commit(enqueue, robust=True)
-
-
-def _log_not_queued(calls: list[Call]) -> None:
-    logger.exception("Could not queue the e-mails %s for a worker; they are sent once "
-                     "the transaction commits instead.", calls)
-
-
-def _send_now(calls: list[Call], language: str | None) -> None:
-    """Send ``calls`` here and now, as the default mode does on commit: failures are
-    logged (by deliver(), or here for a row that is gone), never raised."""
-    with _language(language):
-        for name, args in calls:
-            try:
-                SENDERS[name][0](*[_decoded(arg) for arg in args])
-            except Exception:
-                logger.exception("Could not send the e-mail %s(%s).", name,
-                                 ", ".join(map(repr, args)))
+    if in_the_transaction:
+        enqueue()
+    else:
+        transaction.on_commit(enqueue, robust=True)
 
 
 def _language(language: str | None) -> Any:

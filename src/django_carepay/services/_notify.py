@@ -41,14 +41,17 @@ def _mail_after_commit(*calls: tuple[Any, tuple[Any, ...]]) -> None:
     each sent once the transaction commits, robustly (a failure, a mail server outage,
     is logged, never raised, so it cannot turn a committed change into an error page,
     nor reach the caller's clean-up code); or, in task mode, queued together as one
-    task for a worker."""
+    task for a worker (sent on commit after all when they cannot be queued)."""
+    def send_on_commit() -> None:
+        for func, args in calls:
+            transaction.on_commit(_call(func, args), robust=True)
+
     if carepay_settings.EMAIL_SENDING == "task":
         from ..emails.tasks import queue
 
-        queue(calls)
-        return
-    for func, args in calls:
-        transaction.on_commit(_call(func, args), robust=True)
+        queue(calls, otherwise=send_on_commit)
+    else:
+        send_on_commit()
 
 
 def _call(func: Any, args: tuple[Any, ...]) -> Any:

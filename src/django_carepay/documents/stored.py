@@ -11,13 +11,11 @@ write the document field.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import models
-from django.utils import translation
 
 from ..models import Invoice, Payment
 from .render import render_invoice_pdf, render_receipt_pdf
@@ -30,7 +28,7 @@ def invoice_pdf(invoice: Invoice, *, request: Any = None) -> bytes:
         return render_invoice_pdf(invoice, request=request)
 
     def render() -> bytes:
-        with _payers_language(invoice):
+        with invoice.in_payers_language():  # the payer's document, whoever opens it first
             return render_invoice_pdf(invoice, request=request)
 
     return _stored_once(invoice, "document", render)
@@ -40,17 +38,10 @@ def receipt_pdf(payment: Payment) -> bytes:
     """The receipt of a payment that received money: stored on the first call, the
     same bytes on every later one. Refuses any other payment (``InvalidState``)."""
     def render() -> bytes:
-        with _payers_language(payment.invoice):
+        with payment.invoice.in_payers_language():
             return render_receipt_pdf(payment)
 
     return _stored_once(payment, "receipt", render)
-
-
-def _payers_language(invoice: Invoice) -> Any:
-    """The kept document is the payer's: in their ``billing_language`` when the
-    invoice has one, whoever opens it first (a clerk, the e-mail that carries it)."""
-    language = invoice.billing_language
-    return translation.override(language) if language else contextlib.nullcontext()
 
 
 def _read(storage: Any, name: str) -> bytes:

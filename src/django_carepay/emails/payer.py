@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from ..links import payment_link
 from ..models import Invoice, InvoiceReminder, Payment, Transaction
@@ -40,10 +40,8 @@ def _mail_payer(kind: str, invoice: Invoice, context: dict[str, Any],
                                      "method": method, **context},
                               to=[recipient], invoice=invoice, attachments=attach())
 
-    if invoice.billing_language:  # the payer's, whoever or whatever sends it
-        with translation.override(invoice.billing_language):
-            return deliver(kind, invoice, build)
-    return deliver(kind, invoice, build)
+    with invoice.in_payers_language():  # whoever or whatever sends it
+        return deliver(kind, invoice, build)
 
 
 def send_invoice_email(invoice_pk: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.db.models.lookups import GreaterThan
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
@@ -258,6 +260,13 @@ class Invoice(ConcurrentStates, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    def in_payers_language(self) -> AbstractContextManager[object]:
+        """Inside, what is written to the payer (e-mails, the kept PDFs) is in
+        ``billing_language``; the active language stays when it is blank."""
+        if self.billing_language:
+            return translation.override(self.billing_language)
+        return nullcontext()
 
     @property
     def subject_model(self) -> type[models.Model]:

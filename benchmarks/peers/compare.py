@@ -13,6 +13,10 @@ double credits, the harness process's CPU ms per first delivery (the Python side
 without the database server's work), and the ratio carepay / best peer. ``floor``
 (peer_floor.py) is not a peer: a receiver that only verifies and parses, the most
 any peer can reach here; each peer's milliseconds per event above it are printed.
+``floor-durable`` and ``floor-ledger`` are not peers either: the floor plus one
+durable INSERT of the event (the most any receiver that stores an event before
+acknowledging it can reach), and carepay's five statements in hand-written SQL on
+narrow tables (the most carepay's shape of a first delivery can reach).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 #: The venv each peer runs in; carepay's is the repository's own.
 VENVS = {"carepay": ROOT / ".venv", "carepay-task": ROOT / ".venv",
-         "floor": ROOT / ".venv",
+         "floor": ROOT / ".venv", "floor-durable": ROOT / ".venv",
+         "floor-ledger": ROOT / ".venv",
          "getpaid": HERE / ".venvs" / "getpaid", "payments": HERE / ".venvs" / "payments",
          "djstripe": HERE / ".venvs" / "djstripe"}
 #: What carepay is measured against (not itself in task mode).
@@ -104,6 +109,12 @@ def main() -> None:
             ack = table["carepay-task"]["first_per_s"] / table[best_first]["first_per_s"]
             print(f"carepay task-mode acknowledge / best peer's first deliveries: "
                   f"{ack:.2f}x")
+        for reference, what in (("floor-durable", "verify, parse, one durable INSERT"),
+                                ("floor-ledger", "carepay's five statements, hand-written "
+                                                 "SQL, four narrow tables")):
+            if reference in table:
+                ratio = table[reference]["first_per_s"] / table[best_first]["first_per_s"]
+                print(f"{reference} ({what}) / best peer's first deliveries: {ratio:.2f}x")
         if "floor" in table:
             floor = table["floor"]["first_per_s"]
             print(f"the harness's floor (verify and parse, no database): {floor:.0f}/s, "

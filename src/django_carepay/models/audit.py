@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import LedgerImmutable
@@ -59,9 +60,11 @@ class AuditEntry(models.Model):
     actor = models.CharField(
         _("who"), max_length=191,
         help_text=_("The user's name, provider:<alias> or system."))
+    # Indexed only where set (Meta.indexes): a provider's or the system's entries
+    # have no user.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     invoice = models.ForeignKey(
@@ -84,8 +87,11 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["action", "created_at"],
-                                name="carepay_audit_action_idx")]
+        indexes = [
+            models.Index(fields=["action", "created_at"], name="carepay_audit_action_idx"),
+            models.Index(fields=["user"], condition=Q(user__isnull=False),
+                         name="carepay_audit_user"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()}"

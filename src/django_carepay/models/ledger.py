@@ -68,9 +68,10 @@ class Transaction(models.Model):
         _("provider reference"), max_length=255, null=True, blank=True,
         help_text=_("The provider's id for this movement (charge or refund id)."),
     )
+    # Indexed only where set (Meta.indexes): a provider's movements have no user.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     note = models.TextField(_("note"), blank=True)
@@ -90,6 +91,8 @@ class Transaction(models.Model):
         indexes = [
             # Money moved in a date range (the dashboard's totals and per-day chart).
             models.Index(fields=["created_at"], name="carepay_ledger_created"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False),
+                         name="carepay_ledger_created_by"),
         ]
         constraints = [
             # NULLs are distinct on every backend Django supports, so manual entries

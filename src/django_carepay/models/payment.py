@@ -97,13 +97,15 @@ class Payment(ConcurrentStates, models.Model):
         editable=False,
         help_text=_("The receipt PDF as first rendered; every download is this file."),
     )
+    # Indexed only where set (Meta.indexes): most payments are a provider's, and an
+    # index of their NULLs would only cost each payment's writes.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_notes = models.TextField(_("decision notes"), blank=True)
@@ -134,6 +136,11 @@ class Payment(ConcurrentStates, models.Model):
                          name="carepay_payment_awaiting"),
             # Payments started in a date range, oldest first (the dashboard, the export).
             models.Index(fields=["created_at", "id"], name="carepay_payment_created"),
+            # A user's payments (and SET NULL when the user is deleted).
+            models.Index(fields=["recorded_by"], condition=Q(recorded_by__isnull=False),
+                         name="carepay_payment_recorded_by"),
+            models.Index(fields=["decided_by"], condition=Q(decided_by__isnull=False),
+                         name="carepay_payment_decided_by"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -1,0 +1,51 @@
+"""The user columns are indexed only where set (migration 0015): a provider's
+payments, ledger rows and audit entries, all with a NULL user, write no entry in
+those indexes, and a user's rows are still found through them (deleting a user sets
+them NULL by that look-up)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+
+from django_carepay.models import AuditEntry, Payment, Transaction
+
+pytestmark = pytest.mark.django_db
+
+USER_COLUMNS = [
+    (Payment, "recorded_by", "carepay_payment_recorded_by"),
+    (Payment, "decided_by", "carepay_payment_decided_by"),
+    (Transaction, "created_by", "carepay_ledger_created_by"),
+    (AuditEntry, "user", "carepay_audit_user"),
+]
+
+
+def _plan(sql: str, params: list[object]) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: no seq scan
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(("model", "field", "index"), USER_COLUMNS,
+                         ids=[f"{m.__name__}.{f}" for m, f, _ in USER_COLUMNS])
+def test_a_users_rows_are_found_by_the_partial_index(model, field, index, staff):
+    column = model._meta.get_field(field).column
+    sql = f"SELECT id FROM {model._meta.db_table} WHERE {column} = %s"
+
+    assert re.search(rf"\b{index}\b", _plan(sql, [staff.pk]))
+
+
+@pytest.mark.parametrize(("model", "field", "index"), USER_COLUMNS,
+                         ids=[f"{m.__name__}.{f}" for m, f, _ in USER_COLUMNS])
+def test_the_index_holds_only_rows_with_a_user(model, field, index):
+    declared = next(i for i in model._meta.indexes if i.name == index)
+
+    assert declared.fields == [field]
+    assert declared.condition.children == [(f"{field}__isnull", False)]
+    assert model._meta.get_field(field).db_index is False  # no second, full index

@@ -1,16 +1,18 @@
-"""The user columns are indexed only where set (migration 0015): a provider's
-payments, ledger rows and audit entries, all with a NULL user, write no entry in
-those indexes, and a user's rows are still found through them (deleting a user sets
-them NULL by that look-up)."""
+"""Migration 0015's lighter indexes. The user columns are indexed only where set: a
+provider's payments, ledger rows and audit entries, all with a NULL user, write no
+entry in those indexes, and a user's rows are still found through them (deleting a
+user sets them NULL by that look-up). The invoice number is unique where set, with no
+LIKE index beside it."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
-from django_carepay.models import AuditEntry, Payment, Transaction
+from django_carepay.models import AuditEntry, Invoice, Payment, Transaction
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +51,32 @@ def test_the_index_holds_only_rows_with_a_user(model, field, index):
     assert declared.fields == [field]
     assert declared.condition.children == [(f"{field}__isnull", False)]
     assert model._meta.get_field(field).db_index is False  # no second, full index
+
+
+def test_an_invoice_number_is_still_unique_and_drafts_have_none():
+    first, second = factories.make_invoice(), factories.make_invoice()
+    drafts = [factories.make_invoice(issue=False) for _ in range(2)]
+
+    assert all(draft.number is None for draft in drafts)  # many drafts, no clash
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Invoice.objects.filter(pk=second.pk).update(number=first.number)
+
+
+def test_an_invoice_is_found_by_its_number_through_the_unique_index():
+    invoice = factories.make_invoice()
+    table = Invoice._meta.db_table
+
+    plan = _plan(f"SELECT id FROM {table} WHERE number = %s", [invoice.number])
+
+    assert re.search(r"\bcarepay_invoice_number_unique\b", plan)
+
+
+@pytest.mark.postgres
+def test_no_like_index_is_kept_for_the_invoice_number():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s",
+                       [Invoice._meta.db_table])
+        names = {name for (name,) in cursor.fetchall()}
+
+    assert "carepay_invoice_number_unique" in names
+    assert not [name for name in names if name.endswith("_like")]

@@ -94,8 +94,12 @@ class Invoice(ConcurrentStates, models.Model):
     COLLECTIBLE = (Status.OPEN, Status.OVERDUE)
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    number = models.CharField(
-        _("number"), max_length=64, unique=True, null=True, blank=True, editable=False,
+    # Unique where set (Meta.constraints), not unique=True: that would add, on
+    # PostgreSQL, a second index for LIKE 'prefix%' that no search uses (they all look
+    # for a part of the number), written again by every update of the invoice. NULL,
+    # not "", for drafts: NULLs never clash in it.
+    number = models.CharField(  # noqa: DJ001
+        _("number"), max_length=64, null=True, blank=True, editable=False,
         help_text=_("Given when the invoice is issued; drafts have none."),
     )
     # Indexed by carepay_invoice_due (status, due_date) and carepay_invoice_status_issued
@@ -194,6 +198,8 @@ class Invoice(ConcurrentStates, models.Model):
                          name="carepay_invoice_to_refund"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], condition=Q(number__isnull=False),
+                                    name="carepay_invoice_number_unique"),
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0) & Q(amount_refunded__gte=0)
                 & Q(amount_refunded__lte=models.F("amount_paid")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from django_carepay.models import AuditEntry, Invoice, Payment, Transaction
@@ -58,6 +59,9 @@ def test_an_invoice_number_is_still_unique_and_drafts_have_none():
     drafts = [factories.make_invoice(issue=False) for _ in range(2)]
 
     assert all(draft.number is None for draft in drafts)  # many drafts, no clash
+    second.number = first.number
+    with pytest.raises(ValidationError, match="number"):
+        second.validate_constraints()
     with pytest.raises(IntegrityError), transaction.atomic():
         Invoice.objects.filter(pk=second.pk).update(number=first.number)
 

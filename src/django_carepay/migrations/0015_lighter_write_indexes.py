@@ -4,8 +4,8 @@
 # invoice (a webhook's first delivery writes one of each):
 # - the user columns (who recorded, decided, created an entry) are NULL for everything
 #   a provider does: indexed only where set;
-# - the invoice number is unique where set, by a constraint, instead of unique=True,
-#   which on PostgreSQL also built a LIKE 'prefix%' index that no search uses.
+# - the invoice number is unique by a constraint instead of unique=True, which on
+#   PostgreSQL also built a LIKE 'prefix%' index that no search uses.
 # The new indexes are built before the old ones are dropped.
 
 import django.db.models.deletion
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='invoice',
-            constraint=models.UniqueConstraint(condition=models.Q(('number__isnull', False)), fields=('number',), name='carepay_invoice_number_unique'),
+            constraint=models.UniqueConstraint(fields=('number',), name='carepay_invoice_number_unique'),
         ),
         migrations.AlterField(
             model_name='auditentry',
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
             name='created_by',
             field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
         ),
-            migrations.AlterField(
+        migrations.AlterField(
             model_name='invoice',
             name='number',
             field=models.CharField(blank=True, editable=False, help_text='Given when the invoice is issued; drafts have none.', max_length=64, null=True, verbose_name='number'),

@@ -94,7 +94,7 @@ class Invoice(ConcurrentStates, models.Model):
     COLLECTIBLE = (Status.OPEN, Status.OVERDUE)
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    # Unique where set (Meta.constraints), not unique=True: that would add, on
+    # Unique by a constraint (Meta.constraints), not unique=True: that would add, on
     # PostgreSQL, a second index for LIKE 'prefix%' that no search uses (they all look
     # for a part of the number), written again by every update of the invoice. NULL,
     # not "", for drafts: NULLs never clash in it.
@@ -198,8 +198,9 @@ class Invoice(ConcurrentStates, models.Model):
                          name="carepay_invoice_to_refund"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["number"], condition=Q(number__isnull=False),
-                                    name="carepay_invoice_number_unique"),
+            # No condition: NULLs (drafts) never clash, and MariaDB/MySQL would skip
+            # a conditional one.
+            models.UniqueConstraint(fields=["number"], name="carepay_invoice_number_unique"),
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0) & Q(amount_refunded__gte=0)
                 & Q(amount_refunded__lte=models.F("amount_paid")),

@@ -182,16 +182,17 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                 applied += 1
                 if attention:  # recorded, and staff must act
                     problems.append(attention)
-            except ProviderMismatch as exc:
+            except (ProviderMismatch, ProviderNotReady) as exc:
                 if (payment.status, payment.amount_received, payment.amount_refunded) \
                         != before:
                     # Raised once the update was applied: by a host receiver of its
                     # signal, not by carepay's checks (they all come first). A failure
-                    # like any other, never a flag beside money kept.
+                    # like any other: never a flag beside money kept, never a refund
+                    # taken to have overtaken its charge.
                     raise
+                if isinstance(exc, ProviderNotReady):
+                    raise _ChargeNotRecorded(payment, exc) from exc
                 problems.append(str(exc))
-            except ProviderNotReady as exc:
-                raise _ChargeNotRecorded(payment, exc) from exc
             if batch is not writes:
                 batch.run()
                 batch.run_after()

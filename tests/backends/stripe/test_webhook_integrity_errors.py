@@ -9,7 +9,8 @@ from django.db import IntegrityError
 from django.test import Client
 
 from django_carepay import services, signals
-from django_carepay.exceptions import ProviderMismatch
+from django_carepay.backends import get_backend
+from django_carepay.exceptions import ProviderMismatch, ProviderNotReady
 from django_carepay.models import Invoice, Payment, Transaction, WebhookEvent
 from tests import factories
 from tests.backends.stripe.support import ALIAS, deliver, ledger, make_event, paid_payment
@@ -163,5 +164,33 @@ def test_a_receiver_refusing_a_refund_fails_the_delivery(receive, localstripe, c
 
     assert response.status_code == 500
     assert stored(event).status == WebhookEvent.Status.FAILED
+    assert [kind for kind, *_ in ledger(invoice)] == ["charge"]
+    assert factories.reload(payment).amount_refunded == 0
+
+
+def test_a_receiver_saying_not_ready_fails_the_delivery_as_itself(
+        receive, localstripe, invoice, monkeypatch):
+    """A receiver of payment_refunded raising carepay's ProviderNotReady once the refund
+    is written is the receiver's failure, not a refund that overtook its charge: the
+    delivery fails with the receiver's words, and Stripe is not asked for the charge
+    (which is recorded already)."""
+    payment = paid_payment(localstripe, invoice)
+
+    def not_yet(**kwargs):
+        raise ProviderNotReady("the host's clinic system is down")
+
+    receive(signals.payment_refunded, sender=Appointment, action=not_yet)
+    asked = []
+    backend_class = type(get_backend(ALIAS))
+    monkeypatch.setattr(backend_class, "sync", lambda self, p: asked.append(p) or None)
+    charge = localstripe.get(f"payment_intents/{payment.provider_reference}")["latest_charge"]
+    event = make_event("refund.updated", localstripe.dashboard_refund(charge["id"], 3000))
+
+    response = deliver(Client(raise_request_exception=False), event)
+
+    assert response.status_code == 500
+    assert stored(event).status == WebhookEvent.Status.FAILED
+    assert "the host's clinic system is down" in stored(event).error
+    assert asked == []
     assert [kind for kind, *_ in ledger(invoice)] == ["charge"]
     assert factories.reload(payment).amount_refunded == 0

@@ -11,27 +11,20 @@ harness and on this machine's disk. Nothing is credited.
 
 from __future__ import annotations
 
-import json
-
 import peer_floor
-from peer_floor import SECRET
 
 APPS: list[str] = []
 SETTINGS: dict[str, object] = {}
 
 
 def receive(request):  # type: ignore[no-untyped-def]
-    import stripe
     from django.db import connection
     from django.http import HttpResponse, HttpResponseBadRequest
 
-    body = request.body.decode()
-    try:
-        stripe.WebhookSignature.verify_header(
-            body, request.headers.get("Stripe-Signature", ""), SECRET, 300)
-    except stripe.SignatureVerificationError:
+    delivery = peer_floor.verified(request)
+    if delivery is None:
         return HttpResponseBadRequest("refused")
-    event = json.loads(body)
+    body, event = delivery
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO floor_event (event_id, type, body) VALUES (%s, %s, %s) "
@@ -41,11 +34,7 @@ def receive(request):  # type: ignore[no-untyped-def]
 
 def __getattr__(name: str) -> object:  # urlpatterns, read once Django is set up
     if name == "urlpatterns":
-        from django.urls import path
-        from django.views.decorators.csrf import csrf_exempt
-        from django.views.decorators.http import require_POST
-
-        return [path("webhooks/stripe/", csrf_exempt(require_POST(receive)))]
+        return peer_floor.urls(receive)
     raise AttributeError(name)
 
 

@@ -12,11 +12,8 @@ delivery can reach here. A duplicate costs the look-up.
 
 from __future__ import annotations
 
-import json
+import peer_floor
 
-from signing import stripe_event, stripe_signature
-
-SECRET = "whsec_peer_benchmark"
 APPS: list[str] = []
 SETTINGS: dict[str, object] = {}
 TABLES = (
@@ -46,17 +43,13 @@ CHARGE = (
 
 
 def receive(request):  # type: ignore[no-untyped-def]
-    import stripe
     from django.db import connection, transaction
     from django.http import HttpResponse, HttpResponseBadRequest
 
-    body = request.body.decode()
-    try:
-        stripe.WebhookSignature.verify_header(
-            body, request.headers.get("Stripe-Signature", ""), SECRET, 300)
-    except stripe.SignatureVerificationError:
+    delivery = peer_floor.verified(request)
+    if delivery is None:
         return HttpResponseBadRequest("refused")
-    event = json.loads(body)
+    body, event = delivery
     with connection.cursor() as cursor:
         cursor.execute("SELECT status FROM floor_event WHERE event_id = %s", [event["id"]])
         if cursor.fetchone() is None:
@@ -72,11 +65,7 @@ def receive(request):  # type: ignore[no-untyped-def]
 
 def __getattr__(name: str) -> object:  # urlpatterns, read once Django is set up
     if name == "urlpatterns":
-        from django.urls import path
-        from django.views.decorators.csrf import csrf_exempt
-        from django.views.decorators.http import require_POST
-
-        return [path("webhooks/stripe/", csrf_exempt(require_POST(receive)))]
+        return peer_floor.urls(receive)
     raise AttributeError(name)
 
 
@@ -88,18 +77,11 @@ def prepare(n: int) -> list[tuple[str, str, dict[str, str]]]:
             cursor.execute(table)
         cursor.execute("INSERT INTO floor_invoice (total) "
                        "SELECT 80 FROM generate_series(1, %s)", [n])
+        # The floor's events name pi_floor<i>, i from 0.
         cursor.execute("INSERT INTO floor_payment (invoice_id, reference, amount) "
-                       "SELECT id, 'pi_floor' || lpad(id::text, 20, '0'), 80 "
+                       "SELECT id, 'pi_floor' || lpad((id - 1)::text, 20, '0'), 80 "
                        "FROM floor_invoice ORDER BY id")
-    events = []
-    for i in range(1, n + 1):
-        body = stripe_event("payment_intent.succeeded", {
-            "id": f"pi_floor{i:020d}", "object": "payment_intent", "amount": 8000,
-            "amount_received": 8000, "currency": "gbp", "status": "succeeded",
-        })
-        events.append(("/webhooks/stripe/", body,
-                       {"HTTP_STRIPE_SIGNATURE": stripe_signature(body, SECRET)}))
-    return events
+    return peer_floor.prepare(n)
 
 
 def _count(sql: str) -> int:

@@ -23,6 +23,9 @@ USER_COLUMNS = [
     (Transaction, "created_by", "carepay_ledger_created_by"),
     (AuditEntry, "user", "carepay_audit_user"),
 ]
+each_user_column = pytest.mark.parametrize(
+    ("model", "field", "index"), USER_COLUMNS,
+    ids=[f"{model.__name__}.{field}" for model, field, _index in USER_COLUMNS])
 
 
 def _plan(sql: str, params: list[object]) -> str:
@@ -35,8 +38,7 @@ def _plan(sql: str, params: list[object]) -> str:
         return "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize(("model", "field", "index"), USER_COLUMNS,
-                         ids=[f"{m.__name__}.{f}" for m, f, _ in USER_COLUMNS])
+@each_user_column
 def test_a_users_rows_are_found_by_the_partial_index(model, field, index, staff):
     column = model._meta.get_field(field).column
     # What deleting the user runs (on_delete=SET_NULL), planned, not run.
@@ -45,8 +47,7 @@ def test_a_users_rows_are_found_by_the_partial_index(model, field, index, staff)
     assert re.search(rf"\b{index}\b", _plan(sql, [staff.pk]))
 
 
-@pytest.mark.parametrize(("model", "field", "index"), USER_COLUMNS,
-                         ids=[f"{m.__name__}.{f}" for m, f, _ in USER_COLUMNS])
+@each_user_column
 def test_the_index_holds_only_rows_with_a_user(model, field, index):
     declared = next(i for i in model._meta.indexes if i.name == index)
 

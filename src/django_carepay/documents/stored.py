@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import models
 
 from ..models import Invoice, Payment
 from .render import render_invoice_pdf, render_receipt_pdf
@@ -26,22 +25,14 @@ def invoice_pdf(invoice: Invoice, *, request: Any = None) -> bytes:
     the first call), or a fresh DRAFT-watermarked rendering of a draft (never stored)."""
     if invoice.status == Invoice.Status.DRAFT:
         return render_invoice_pdf(invoice, request=request)
-
-    def render() -> bytes:
-        with invoice.in_payers_language():  # the payer's document, whoever opens it first
-            return render_invoice_pdf(invoice, request=request)
-
-    return _stored_once(invoice, "document", render)
+    return _stored_once(invoice, "document",
+                        lambda: render_invoice_pdf(invoice, request=request))
 
 
 def receipt_pdf(payment: Payment) -> bytes:
     """The receipt of a payment that received money: stored on the first call, the
     same bytes on every later one. Refuses any other payment (``InvalidState``)."""
-    def render() -> bytes:
-        with payment.invoice.in_payers_language():
-            return render_receipt_pdf(payment)
-
-    return _stored_once(payment, "receipt", render)
+    return _stored_once(payment, "receipt", lambda: render_receipt_pdf(payment))
 
 
 def _read(storage: Any, name: str) -> bytes:
@@ -50,7 +41,11 @@ def _read(storage: Any, name: str) -> bytes:
     return content
 
 
-def _stored_once(obj: models.Model, field_name: str, render: Callable[[], bytes]) -> bytes:
+def _stored_once(obj: Invoice | Payment, field_name: str, render: Callable[[], bytes]
+                 ) -> bytes:
+    """``obj``'s document in ``field_name``: the stored one, or rendered now in its
+    invoice's payer's language (the payer's document, whoever opens it first) and
+    stored."""
     model = type(obj)
     rows = model._default_manager.filter(pk=obj.pk)
     field: Any = model._meta.get_field(field_name)
@@ -59,7 +54,10 @@ def _stored_once(obj: models.Model, field_name: str, render: Callable[[], bytes]
     if name:
         setattr(obj, field_name, name)
         return _read(storage, name)
-    content = render()
+    # (mypy cannot narrow: both models subclass an untyped django-fsm mixin.)
+    invoice = obj if isinstance(obj, Invoice) else obj.invoice  # type: ignore[union-attr]
+    with invoice.in_payers_language():
+        content = render()
     name = storage.save(field.generate_filename(obj, f"{field_name}.pdf"), ContentFile(content))
     if rows.filter(**{field_name: ""}).update(**{field_name: name}):
         setattr(obj, field_name, name)

@@ -149,6 +149,17 @@ def test_staff_land_on_the_clinic_with_the_console_links_that_exist(client, fina
     assert reverse("carepay:approvals") in html.split('<main id="main"')[1]
 
 
+def test_console_pages_show_one_navigation_the_sites(client, finance):
+    """The clinic's header links the console's pages, so carepay's own navigation
+    (carepay/staff/includes/nav.html) is emptied by the example's override."""
+    log_in(client, finance)
+    html = client.get(reverse("carepay:approvals")).content.decode()
+    assert "Approvals*" in nav(html)
+    assert "cp-subnav" not in html
+    main = html.split('<main id="main"')[1]
+    assert f'href="{reverse("carepay:dashboard")}"' not in main
+
+
 def test_reception_does_not_see_the_approvals_they_may_not_open(client, reception):
     html = log_in(client, reception).content.decode()
     assert "Approvals" not in nav(html)

@@ -176,6 +176,25 @@ def test_the_console_navigation_follows_the_permissions(client, clerk, manager):
                                                      "New invoice"]
 
 
+def test_the_console_navigation_is_an_include_a_project_can_empty(client, manager,
+                                                                  settings, tmp_path):
+    client.force_login(manager)
+    page = client.get(reverse("carepay:staff_invoices"))
+    assert "carepay/staff/includes/nav.html" in [t.name for t in page.templates]
+    html = page.content.decode()
+    assert html.count('class="cp-subnav"') == 1
+    assert f'<a href="{reverse("carepay:staff_invoices")}" aria-current="page">' in html
+
+    # A project whose header links the console overrides the include with nothing.
+    override = tmp_path / "carepay" / "staff" / "includes"
+    override.mkdir(parents=True)
+    (override / "nav.html").write_text("")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    html = client.get(reverse("carepay:staff_invoices")).content.decode()
+    assert "cp-subnav" not in html
+    assert "Billing console" not in html
+
+
 def test_services_are_not_reached_by_a_refused_post(client, staff, world, monkeypatch):
     """The permission check runs before the view: the service is never called."""
     called = []

@@ -108,7 +108,18 @@ def test_an_amount_that_reads_two_ways_is_refused_not_guessed(
     page.wait_for_selector("#error:not([hidden])")
     assert "27.500" in page.text_content("#error") and "1234,50" in page.text_content("#error")
     assert page.evaluate("document.activeElement.id") == "amount"
+    # The message is under the amount, which it describes, not below the page.
+    assert page.evaluate("document.getElementById('amount').parentElement"
+                         ".nextElementSibling.id") == "error"
+    assert page.get_attribute("#amount", "aria-invalid") == "true"
+    assert page.get_attribute("#amount", "aria-describedby") == "error"
     assert not Payment.objects.exists()  # nothing was sent
+
+    page.fill("#amount", "27500,00")
+    page.click("#confirm-form button")
+    page.wait_for_selector("#pending-banner li.info")
+    assert page.is_hidden("#error")
+    assert page.get_attribute("#amount", "aria-invalid") is None
 
 
 # The page reads a typed amount exactly as carepay's forms do: its readAmount() (in

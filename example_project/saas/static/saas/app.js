@@ -83,11 +83,27 @@
     return data;
   }
 
+  // A refusal is shown where the payer is looking: under the input it is about (which
+  // is marked invalid, described by it, and focused), else at the end of the step in
+  // use; never below the whole page.
   function showError(error) {
-    $("error").hidden = !error;
-    $("error").textContent = error ? error.message : "";
-    if (error && error.field && $(error.field.replace("_", "-"))) {
-      $(error.field.replace("_", "-")).focus();
+    const box = $("error");
+    document.querySelectorAll("[aria-invalid=true]").forEach((input) => {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    });
+    box.hidden = !error;
+    box.textContent = error ? error.message : "";
+    if (!error) return;
+    const input = error.field && $(error.field.replace("_", "-"));
+    if (input) {
+      input.parentElement.after(box);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", "error");
+      input.focus();
+    } else {
+      const steps = [...document.querySelectorAll("#app > section")].filter((s) => !s.hidden);
+      (steps.length ? steps[steps.length - 1] : $("app")).append(box);
     }
   }
 

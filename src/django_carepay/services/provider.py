@@ -90,6 +90,12 @@ def _lock_update_target(update: ProviderUpdate) -> Payment | None:
             provider_reference=update.provider_reference).values("payment_id")
         payment = _lock_matching_payment(models.Q(pk__in=charged), backend=update.backend,
                                          ordering=("pk",))
+    if payment is None and update.kind in _REFUND_KINDS and public_id is not None:
+        # A refund of a payment of ours (by our id in its intent's metadata) whose
+        # charge is not recorded yet and whose own id is another one: never dropped,
+        # _apply_update has the charge asked of the provider first.
+        payment = _lock_matching_payment(models.Q(public_id=public_id),
+                                         backend=update.backend, ordering=("pk",))
     if payment is None:
         logger.info("%s: %s update for %s matches no payment", update.backend,
                     update.kind, update.provider_reference or update.payment_public_id,
@@ -110,6 +116,11 @@ def _apply_update(update: ProviderUpdate, payment: Payment, *,
     if update.provider_reference and payment.provider_reference \
             and payment.provider_reference != update.provider_reference \
             and not _refund_of_its_charge(update, payment):
+        if update.kind in _REFUND_KINDS and _names_payment(update, payment):
+            # Its charge (a Checkout Session's intent, say) is not recorded yet.
+            raise ProviderNotReady(
+                f"{update.backend} reported a refund of {update.provider_reference} for "
+                f"payment {payment.public_id} before that charge was recorded; retry later.")
         raise ProviderMismatch(
             f"{update.backend} reported {update.kind} for {update.provider_reference}, but "
             f"payment {payment.public_id} belongs to {payment.provider_reference}."
@@ -161,6 +172,14 @@ def _audit_update(update: ProviderUpdate, payment: Payment,
 
 #: Updates about money handed back, which name the charge they return.
 _REFUND_KINDS = (UpdateKind.REFUNDED, UpdateKind.REFUND_FAILED)
+
+
+def _names_payment(update: ProviderUpdate, payment: Payment) -> bool:
+    """Whether ``update`` names ``payment`` by our own id (from the provider's metadata)."""
+    try:
+        return uuid.UUID(str(update.payment_public_id)) == payment.public_id
+    except ValueError:
+        return False
 
 
 def _refund_of_its_charge(update: ProviderUpdate, payment: Payment) -> bool:

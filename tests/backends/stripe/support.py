@@ -167,14 +167,16 @@ class LocalStripe:
                    headers={"Authorization": f"Bearer {SECRET_KEY}"})
 
     def dashboard_refund(self, charge_id: str, amount: int) -> dict[str, Any]:
-        """A refund made in Stripe's dashboard: by charge, without our metadata.
+        """A refund made in Stripe's dashboard: of the charge, without our metadata.
 
         Stripe names the charge's PaymentIntent on every refund of it; localstripe
-        only when the refund was created with ``payment_intent=``, so it is filled in.
+        only when the refund was created with ``payment_intent=``, so it is made so
+        (of the intent's latest charge: this one).
         """
-        refund = self.client.v1.refunds.create({"charge": charge_id, "amount": amount})
         charge = self.get(f"charges/{charge_id}")
-        return {**self.get(f"refunds/{refund.id}"), "payment_intent": charge["payment_intent"]}
+        refund = self.client.v1.refunds.create(
+            {"payment_intent": charge["payment_intent"], "amount": amount})
+        return self.get(f"refunds/{refund.id}")
 
 
 # -- configuration --------------------------------------------------------------------

@@ -333,7 +333,8 @@ class StripeBackend(BasePaymentBackend):
         options = {"stripe_account": account} if account else {}
         try:
             return plain(self.call("look up the refund", self.client.v1.refunds.retrieve,
-                                     refund_id, options=options))
+                                     refund_id, params={"expand": ["payment_intent"]},
+                                     options=options))
         except ProviderError as exc:
             self._flag_if_unknown("refund", refund_id, exc)
             raise
@@ -342,7 +343,8 @@ class StripeBackend(BasePaymentBackend):
         options = {"stripe_account": account} if account else {}
         try:
             page = self.call("list the refunds", self.client.v1.refunds.list,
-                              params={"charge": charge_id, "limit": 100}, options=options)
+                              params={"charge": charge_id, "limit": 100,
+                                      "expand": ["data.payment_intent"]}, options=options)
             return list(self.call("list the refunds",
                                    lambda: list(page.auto_paging_iter())))
         except ProviderError as exc:

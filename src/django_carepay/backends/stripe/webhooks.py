@@ -138,16 +138,25 @@ def asks_stripe(event_type: str, obj: Mapping[str, Any]) -> bool:
 
 def update_from_refund(alias: str, refund: Any, event_id: str,
                        intent_id: str) -> ProviderUpdate | None:
-    """Normalize a Refund into an update (None: a status that moves no money)."""
+    """Normalize a Refund into an update (None: a status that moves no money).
+
+    A refund fetched with its PaymentIntent expanded names our payment by the id in
+    the intent's metadata, so it reaches a payment whose own id is not the intent's
+    (a Checkout Session's, or one whose intent id was never stored) even before its
+    charge is recorded."""
     refund = plain(refund)
     status = refund.get("status")
     currency = text(refund, "currency").upper()
     amount = refund.get("amount")
     mapping(refund, "metadata")  # Stripe always sends an object
+    intent = refund.get("payment_intent")
+    ours = text(mapping(plain(intent), "metadata"), "carepay_payment",
+                "payment_intent.metadata.carepay_payment") \
+        if intent and not isinstance(intent, str) else ""
     common: dict[str, Any] = {
         "backend": alias,
-        "provider_reference": intent_id or object_id(refund.get("payment_intent"),
-                                                     "payment_intent"),
+        "provider_reference": intent_id or object_id(intent, "payment_intent"),
+        "payment_public_id": ours,
         "currency": currency,
         "transaction_reference": text(refund, "id"),
         "amount": None if amount is None else minor_units(amount, currency),

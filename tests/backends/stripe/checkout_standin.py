@@ -9,6 +9,7 @@ Checkout Session object, on top of localstripe's real PaymentIntents and charges
   ``customer_email``, ``expires_at``, ``payment_intent_data``); the total is the sum of
   the line items;
 * ``GET /v1/checkout/sessions/<id>`` (``expand[]=payment_intent`` embeds the intent);
+* ``GET /v1/checkout/sessions?payment_intent=<id>`` (``expand[]=data.payment_intent``);
 * ``POST /v1/checkout/sessions/<id>/expire`` (only an open session; else 400);
 * ``POST /_config/standin/checkout/<id>/pay`` ``{"card": {...}}``: what the payer does on
   Stripe's hosted page. As Stripe does today, the PaymentIntent is made then (with
@@ -115,6 +116,17 @@ async def retrieve_session(request: web.Request) -> web.Response:
     return json_response(_export(_session(request), expand=expand))
 
 
+async def list_sessions(request: web.Request) -> web.Response:
+    """``GET /v1/checkout/sessions?payment_intent=pi_…``: the session that intent pays."""
+    expand = any(value == "data.payment_intent" for key, value in request.query.items()
+                 if key.startswith("expand"))
+    intent = request.query.get("payment_intent")
+    found = [_export(s, expand=expand) for s in SESSIONS.values()
+             if intent is None or s["_intent"] == intent]
+    return json_response({"object": "list", "url": "/v1/checkout/sessions",
+                          "has_more": False, "data": found[:int(request.query.get("limit", 10))]})
+
+
 async def expire_session(request: web.Request) -> web.Response:
     session = _session(request)
     if _export(session)["status"] != "open":
@@ -145,6 +157,7 @@ async def pay_session(request: web.Request) -> web.Response:
 
 def install(app: web.Application) -> None:
     app.router.add_post("/v1/checkout/sessions", create_session)
+    app.router.add_get("/v1/checkout/sessions", list_sessions)
     app.router.add_get("/v1/checkout/sessions/{id}", retrieve_session)
     app.router.add_post("/v1/checkout/sessions/{id}/expire", expire_session)
     app.router.add_post("/_config/standin/checkout/{id}/pay", pay_session)

@@ -38,7 +38,7 @@ from .amounts import charges_exactly
 from .backend import StripeBackend
 from .client import request_options
 from .intents import INTENT_OPTIONS, REQUEST_OPTIONS
-from .objects import object_id, plain, text
+from .objects import mapping, object_id, plain, text
 from .sessions import (
     SESSION_EVENTS,
     SESSION_INTENT_EVENTS,
@@ -205,10 +205,28 @@ class StripeCheckoutBackend(StripeBackend):
                                          event_type=event_type)
             return [update] if update else []
         if event_type.startswith("payment_intent."):
-            if event_type not in SESSION_INTENT_EVENTS:
-                return []
-            update = self.update_from_intent(obj, event_id=event_id, event_type=event_type)
-            if update is None or not update.payment_public_id:
+            if event_type not in SESSION_INTENT_EVENTS \
+                    or not text(mapping(obj, "metadata"), "carepay_payment"):
                 return []  # not one of ours: nothing names a payment
-            return [dataclasses.replace(update, provider_reference="")]
+            # Believed only through the session Stripe says the intent is paying (its
+            # exact id, on the event's account): the metadata alone, which whoever
+            # makes an intent can write (a connected account, on its own balance),
+            # never credits a payment.
+            session = self._session_of_intent(text(obj, "id"), account)
+            update = update_from_session(self.alias, session) if session else None
+            return [dataclasses.replace(update, event_id=event_id)] if update else []
         return super().updates_from_event(event_id, event_type, obj, account)
+
+    def _asks_stripe(self, event_type: str, obj: Mapping[str, Any]) -> bool:
+        return event_type in SESSION_INTENT_EVENTS or super()._asks_stripe(event_type, obj)
+
+    def _session_of_intent(self, intent_id: str, account: str | None) -> Any:
+        """The Checkout Session paid by ``intent_id`` (its intent expanded), or None."""
+        if not intent_id:
+            return None
+        page = self.call("look up the payment", self.client.v1.checkout.sessions.list,
+                         params={"payment_intent": intent_id, "limit": 1,
+                                 "expand": ["data.payment_intent"]},
+                         options={"stripe_account": account} if account else {})
+        sessions = list(plain(page).get("data") or [])
+        return sessions[0] if sessions else None

@@ -20,7 +20,7 @@ from .. import signals
 from ..backends import ProviderUpdate, UpdateKind
 from ..exceptions import InvalidAmount, ProviderMismatch, ProviderNotReady
 from ..logs import log_extra
-from ..models import AuditEntry, Invoice, Payment, Transaction
+from ..models import AuditEntry, Invoice, InvoiceLine, Payment, Transaction
 from ..money import normalize, quantize
 from ._audit import audit_entry, provider_actor
 from ._batch import Writes
@@ -319,6 +319,9 @@ def _on_refund_failed(update: ProviderUpdate, payment: Payment, invoice: Invoice
         return None
     txn = _reverse_refund(invoice, payment, refund, provider_reference=reversal_ref,
                           note=f"{update.event_id} {update.failure_message}".strip())
+    # A line refunded on its own (refund_line) is no longer refunded: the money is back
+    # with us, and refunding the line again must make a new refund, not replay this one.
+    InvoiceLine.objects.filter(refund=refund).update(refund=None)
     # The money back may now cover an invoice that was still open.
     settled = _settle_if_paid(invoice)
     _save_refund(invoice, payment, txn)

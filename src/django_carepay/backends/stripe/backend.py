@@ -246,6 +246,14 @@ class StripeBackend(BasePaymentBackend):
             options=request_options(payment, idempotency_key),
         )
         data = plain(refund)
+        last = getattr(refund, "last_response", None)
+        replayed = str((getattr(last, "headers", None) or {}).get(
+            "Idempotent-Replayed", "")).lower() == "true"
+        if replayed and data.get("id") and data.get("status") not in ("failed", "canceled"):
+            # Stripe replays the first answer to this key, as it was then: the refund
+            # may have failed since (its refund.failed found nothing recorded to undo).
+            data = plain(self.call("look up the refund", self.client.v1.refunds.retrieve,
+                                   str(data["id"]), options=request_options(payment)))
         status = data.get("status")
         return RefundResult(
             status=RefundStatus.FAILED if status in ("failed", "canceled") else

@@ -140,6 +140,7 @@ class RefundForm(forms.Form):
     def __init__(self, *args: Any, payment: Payment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         refundable = payment.refundable_amount
-        self.fields["amount"].initial = quantize(refundable, payment.currency)
+        self.fields["amount"].initial = quantize(refundable, payment.currency,
+                                                allow_zero=True)
         self.fields["amount"].help_text = gettext("At most %(refundable)s.") % {
             "refundable": display_money(refundable, payment.currency)}

@@ -120,7 +120,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     refusal; anything else is re-raised by DRF (a programming error, a 500)."""
     if isinstance(exc, CarepayError):
         status_code, body = refusal(exc)
-        set_rollback()
+        # A provider's refusal is the one refusal a service commits something for (the
+        # count that gives the next refund request a new idempotency key); services roll
+        # their own other changes back, so ATOMIC_REQUESTS must not undo that count.
+        if not (isinstance(exc, ProviderError) and exc.refused):
+            set_rollback()
         return Response(body, status=status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)

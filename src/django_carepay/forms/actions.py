@@ -102,7 +102,8 @@ class RefundForm(_ReasonRequired, VersionForm):
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         refundable = payment.refundable_amount
-        self.fields["amount"].initial = quantize(refundable, payment.currency)
+        self.fields["amount"].initial = quantize(refundable, payment.currency,
+                                                allow_zero=True)
         self.fields["amount"].help_text = (
             _("Refundable: %(refundable)s.") if partial else
             _("Refundable: %(refundable)s. This method refunds only the whole amount.")

@@ -11,7 +11,13 @@ from django.utils.translation import gettext
 
 from .. import signals
 from ..backends import BasePaymentBackend, get_backend
-from ..exceptions import BackendNotAvailable, InvalidAmount, InvalidState, ProviderError
+from ..exceptions import (
+    BackendNotAvailable,
+    InvalidAmount,
+    InvalidInput,
+    InvalidState,
+    ProviderError,
+)
 from ..logs import log_extra
 from ..models import AuditEntry, InvoiceLine, Payment, Transaction
 from ..money import quantize, round_to_currency
@@ -69,6 +75,9 @@ def _refund_payment(payment: Payment, *, amount: object | None, by: Any, reason:
     """:func:`refund_payment` itself; with ``line`` (``refund_line``), the refund is
     that line's and ``payment_refunded`` reaches only that line's subject's class."""
     about: dict[str, Any] = {} if line is None else {"lines": [line], "line": line}
+    if "\x00" in reason:  # refused before the provider is asked: PostgreSQL cannot store it
+        raise InvalidInput(gettext("The reason contains a NUL character; remove it."),
+                           field="reason", code="null_characters_not_allowed")
     with transaction.atomic():
         locked, invoice = _with_lock_timeout(_backend_or_none(payment.backend),
                                              _lock_payment, payment)

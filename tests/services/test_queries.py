@@ -36,8 +36,10 @@ def test_issue_the_first_invoice_of_a_year(django_assert_max_num_queries, draft)
 
 
 def test_record_payment(django_assert_max_num_queries, invoice, staff):
-    # lock invoice, insert payment, insert ledger charge, save invoice, the audit entry
-    with django_assert_max_num_queries(7):
+    # lock invoice, then the transfers awaiting approval (read after the lock, so never
+    # from before its wait), insert payment, insert ledger charge, save invoice, the
+    # audit entry
+    with django_assert_max_num_queries(8):
         services.record_payment(invoice, backend="cash", amount="30.00", by=staff)
 
 

@@ -28,14 +28,15 @@ def _lock_invoice(invoice: Invoice | int, *, awaiting_total: bool = False) -> In
     pk = invoice.pk if isinstance(invoice, Invoice) else invoice
     if pk is None:
         raise InvalidState("The invoice has not been saved; create it with create_invoice().")
-    qs = Invoice.objects.select_for_update()
+    locked = Invoice.objects.select_for_update().get(pk=pk)
     if awaiting_total:
-        qs = qs.annotate(awaiting_total=models.Subquery(
-            Payment.objects.filter(invoice=models.OuterRef("pk"),
-                                   status=Payment.Status.AWAITING_APPROVAL)
-            .order_by().values("invoice").annotate(total=models.Sum("amount"))
-            .values("total")[:1]))
-    return qs.get(pk=pk)
+        # A query of its own, after the lock: in the locking statement the sum would
+        # be read in that statement's snapshot, taken before the lock wait, and miss a
+        # transfer submitted (committed) while this request waited (PostgreSQL).
+        locked.awaiting_total = (  # type: ignore[attr-defined]
+            Payment.objects.filter(invoice_id=pk, status=Payment.Status.AWAITING_APPROVAL)
+            .aggregate(total=models.Sum("amount"))["total"])
+    return locked
 
 
 def _locking(qs: models.QuerySet[Payment]) -> models.QuerySet[Payment]:

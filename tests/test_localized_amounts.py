@@ -65,3 +65,17 @@ def test_a_prefilled_zero_decimal_amount_submitted_unchanged_is_read_back(
         submitted = Form({"amount": typed})
         assert submitted.is_valid(), (typed, shown, submitted.errors)
         assert submitted.cleaned_data["amount"] == Decimal("1234")
+
+
+@pytest.mark.parametrize("language", ["en-gb", "de"])
+@pytest.mark.parametrize("typed", ["1²", "8⁰", "⑧⓪", "½", "80²,00"])
+def test_numeric_characters_that_are_not_digits_are_refused(language, typed):
+    """NFKC reads a superscript 2 or a circled 8 as a digit: "1²" would be 12."""
+    from django_carepay.money import parse_amount
+
+    with translation.override(language), pytest.raises(InvalidAmount):
+        parse_localized_amount(typed)
+    with pytest.raises(InvalidAmount):
+        parse_amount(typed)
+    # Digits of other scripts still count (fullwidth, Arabic-Indic).
+    assert parse_amount("\uff18\uff10") == Decimal("80")

@@ -129,6 +129,17 @@ _TYPED_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _DECIMAL_SEPARATORS = str.maketrans({"\u066b": "."})
 
 
+def _normalized(text: str) -> str:
+    """``text`` in NFKC (fullwidth digits read as digits), once nothing in it is a
+    numeric character that is not a digit: NFKC would read the superscript in "1²" as
+    a 2, and a circled ⑧ as an 8, making an amount of what is not one."""
+    if any(unicodedata.category(ch) == "No" for ch in text):
+        raise InvalidAmount(gettext(
+            "%(text)r is not a number; write it like 80.00."
+        ) % {"text": text})
+    return unicodedata.normalize("NFKC", text)
+
+
 def parse_amount(text: str) -> Decimal:
     """Read an amount a person typed, the one rule for every amount field.
 
@@ -137,7 +148,7 @@ def parse_amount(text: str) -> Decimal:
     U+066B) as the decimal point. Exponents (``1e3``), underscores (``1_000``) and thousands
     separators are refused, so what staff see is what is recorded.
     """
-    cleaned = unicodedata.normalize("NFKC", text).strip().translate(_DECIMAL_SEPARATORS)
+    cleaned = _normalized(text).strip().translate(_DECIMAL_SEPARATORS)
     if cleaned.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
         raise InvalidAmount(gettext("%(text)r is not a finite amount.") % {"text": text})
     if not _TYPED_AMOUNT.fullmatch(cleaned):
@@ -180,7 +191,7 @@ def parse_localized_amount(text: str) -> Decimal:
 
     decimal = unicodedata.normalize("NFKC", str(get_format("DECIMAL_SEPARATOR")))
     thousands = unicodedata.normalize("NFKC", str(get_format("THOUSAND_SEPARATOR")))
-    cleaned = unicodedata.normalize("NFKC", text).strip()
+    cleaned = _normalized(text).strip()
     sign, body = (cleaned[0], cleaned[1:]) if cleaned[:1] in ("+", "-") else ("", cleaned)
     whole: str = body
     fraction: str | None = None

@@ -14,7 +14,7 @@ from .. import signals
 from ..conf import carepay_settings
 from ..exceptions import AlreadyDecided, InvalidState, PermissionRefused, WouldOverpay
 from ..models import AuditEntry, Invoice, Payment
-from ..money import quantize
+from ..money import check_range, quantize
 from ..proofs import check_paid_on, proof_extension
 from ._audit import audit
 from ._checks import (
@@ -133,6 +133,9 @@ def approve_payment(payment: Payment, *, by: Any, notes: str = "",
                     )
                 )
         received = locked.amount if amount is None else quantize(amount, locked.currency)
+        # The totals it is added to must still fit their columns (numeric(14, 3)).
+        check_range(invoice.amount_paid + received)
+        check_range(locked.amount_received + received)
         excess = invoice.overpayment_if_received(received)
         if excess > 0 and not allow_overpayment:
             left = invoice.total - invoice.net_paid

@@ -33,7 +33,7 @@ def _lock_invoice(invoice: Invoice | int, *, awaiting_total: bool = False) -> In
         # A query of its own, after the lock: in the locking statement the sum would
         # be read in that statement's snapshot, taken before the lock wait, and miss a
         # transfer submitted (committed) while this request waited (PostgreSQL).
-        locked.awaiting_total = (  # type: ignore[attr-defined]
+        locked.awaiting_total = (
             Payment.objects.filter(invoice_id=pk, status=Payment.Status.AWAITING_APPROVAL)
             .aggregate(total=models.Sum("amount"))["total"])
     return locked

@@ -80,3 +80,52 @@ class TestPaymentDetail:
 
     def test_anonymous_is_refused(self, client, submitted):
         assert client.get(api("payment", submitted.public_id)).status_code in (401, 403)
+
+
+class TestWhatAPayerIsShownOfTheStaffsNotes:
+    """A payment's notes and an approval's notes are the staff's own: the payer sees the
+    notes they wrote themselves and the reason of a rejection (which they are sent),
+    never what staff noted down; staff see everything."""
+
+    def get(self, client, payment):
+        return client.get(api("payment", payment.public_id)).json()
+
+    def test_a_cash_payments_notes(self, payer, approver_client, gb_invoice, staff):
+        from django_carepay import services
+
+        cash = services.record_payment(gb_invoice, backend="cash", amount="30.00", by=staff,
+                                       notes="Paid in coins; counted twice")
+
+        assert self.get(payer, cash)["notes"] == ""
+        assert self.get(approver_client, cash)["notes"] == "Paid in coins; counted twice"
+
+    def test_an_approvals_notes_but_a_transfers_own(self, payer, approver_client, approver,
+                                                    gb_invoice, patient):
+        from django_carepay import services
+
+        transfer = services.submit_transfer(gb_invoice, backend="bank_transfer_uk",
+                                            reference="BT-7", notes="Sent from my wife's account",
+                                            by=patient)
+        services.approve_payment(transfer, by=approver, notes="Statement line 4, late again")
+
+        seen = self.get(payer, transfer)
+        assert seen["notes"] == "Sent from my wife's account"
+        assert (seen["decision"]["outcome"], seen["decision"]["notes"]) == ("approved", "")
+        staff_view = self.get(approver_client, transfer)
+        assert staff_view["decision"]["notes"] == "Statement line 4, late again"
+
+    def test_a_rejections_reason(self, payer, approver, submitted):
+        from django_carepay import services
+
+        services.reject_payment(submitted, by=approver, notes="Nothing arrived")
+
+        assert self.get(payer, submitted)["decision"]["notes"] == "Nothing arrived"
+
+    def test_in_the_invoice_too(self, payer, gb_invoice, staff):
+        from django_carepay import services
+
+        services.record_payment(gb_invoice, backend="cash", amount="30.00", by=staff,
+                                notes="Paid in coins")
+
+        body = payer.get(api("invoice", gb_invoice.public_id)).json()
+        assert [p["notes"] for p in body["payments"]] == [""]

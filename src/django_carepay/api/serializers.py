@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from ..backends import BasePaymentBackend, get_backend
 from ..exceptions import UnknownBackend
+from ..links import can_view
 from ..models import Invoice, Payment
 from .fields import MoneyOutput
 
@@ -74,7 +75,9 @@ class InvoiceLineSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="CarepayDecision")
 class DecisionSerializer(serializers.Serializer):
-    """Staff's decision on a submitted payment (``notes``: the reason of a rejection)."""
+    """Staff's decision on a submitted payment (``notes``: the reason of a rejection,
+    which the payer is sent; an approval's notes are the staff's own, shown to staff
+    only)."""
 
     outcome = serializers.ChoiceField(choices=["approved", "rejected"])
     decided_at = serializers.DateTimeField()
@@ -97,7 +100,9 @@ class PaymentSerializer(serializers.Serializer):
     amount_refunded = MoneyOutput()
     refundable_amount = MoneyOutput()
     reference = serializers.CharField()
-    notes = serializers.CharField()
+    notes = serializers.SerializerMethodField(
+        help_text="To staff, the payment's notes; to its payer, only notes they wrote "
+                  "(a transfer's), never the staff's (a cash payment's).")
     paid_on = serializers.DateField(allow_null=True)
     proof_url = serializers.SerializerMethodField()
     failure_code = serializers.CharField()
@@ -113,13 +118,33 @@ class PaymentSerializer(serializers.Serializer):
     def get_proof_url(self, payment: Payment) -> str | None:
         return _absolute(self, "payment_proof", payment.public_id) if payment.proof else None
 
+    def _to_its_payer(self, payment: Payment) -> bool:
+        """Whether the requester is the payment's payer (who may view its invoice as
+        such), not staff: asked once per invoice and request."""
+        request = self.context.get("request")
+        if request is None:
+            return False
+        seen = self.context.setdefault("_carepay_payer_of", {})
+        if payment.invoice_id not in seen:
+            seen[payment.invoice_id] = can_view(request, payment.invoice)
+        return bool(seen[payment.invoice_id])
+
+    def get_notes(self, payment: Payment) -> str:
+        if not self._to_its_payer(payment):
+            return payment.notes
+        user = getattr(self.context["request"], "user", None)
+        return payment.notes if payment.recorded_by_id in (None, getattr(user, "pk", None)) \
+            else ""
+
     @extend_schema_field(DecisionSerializer(allow_null=True))
     def get_decision(self, payment: Payment) -> dict[str, Any] | None:
         if payment.decided_at is None:
             return None
-        return {"outcome": "approved" if payment.status in Payment.RECEIVED else "rejected",
+        approved = payment.status in Payment.RECEIVED
+        return {"outcome": "approved" if approved else "rejected",
                 "decided_at": serializers.DateTimeField().to_representation(payment.decided_at),
-                "notes": payment.decision_notes}
+                "notes": "" if approved and self._to_its_payer(payment)
+                else payment.decision_notes}
 
 
 @extend_schema_serializer(component_name="CarepayInvoice")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -27,6 +26,13 @@ from django_carepay.models import (
     WebhookEvent,
 )
 from tests import factories
+from tests.admin.support import (
+    awaiting_approval,
+    form_as_shown,
+    messages_of,
+    run_action,
+    url,
+)
 from tests.backends.bank_transfer.support import (
     CLINIC_TRANSFER,
     configure_backends,
@@ -39,38 +45,11 @@ from tests.threads import blocked_on_locks
 pytestmark = pytest.mark.django_db
 
 
-def url(model: str, view: str, *args: object) -> str:
-    return reverse(f"admin:carepay_{model}_{view}", args=args)
-
-
-def messages_of(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-def run_action(client: Client, model: str, action: str, objects: Iterable[Any],
-               **data: Any) -> Any:
-    """Post an admin action from the change list (``post="yes"`` confirms it) and
-    follow the redirect back to it, where the action's messages are shown."""
-    return client.post(url(model, "changelist"), {
-        "action": action, "_selected_action": [obj.pk for obj in objects], "index": 0,
-        **data,
-    }, follow=True)
-
-
 def action_choices(client: Client, model: str) -> set[str]:
     response = client.get(url(model, "changelist"))
     assert response.status_code == 200
     form = response.context["action_form"]  # None when no action is offered
     return {name for name, _label in form.fields["action"].choices if name} if form else set()
-
-
-def awaiting_approval(invoice: Invoice, amount: str = "80.00") -> Payment:
-    """A submitted payment waiting for staff (as a bank transfer would be)."""
-    payment = Payment(invoice=invoice, backend="cash", amount=Decimal(amount),
-                      currency=invoice.currency, status=Payment.Status.AWAITING_APPROVAL,
-                      reference="BT-2026-001")
-    payment.save()
-    return payment
 
 
 @pytest.fixture
@@ -508,9 +487,10 @@ def test_record_payment_offers_only_methods_that_take_the_currency(admin_client)
 
 
 def test_record_payment_records_through_the_service(admin_client, admin_user, invoice):
-    response = admin_client.post(url("invoice", "record_payment", invoice.pk), {
-        "backend": "terminal", "amount": "50.00", "reference": "T-1234", "notes": "Visa",
-    }, follow=True)
+    page = url("invoice", "record_payment", invoice.pk)
+    response = admin_client.post(page, form_as_shown(
+        admin_client, page, backend="terminal", amount="50.00", reference="T-1234",
+        notes="Visa"), follow=True)
 
     payment = Payment.objects.get()
     assert (payment.backend, payment.amount, payment.reference, payment.status) == (
@@ -525,10 +505,10 @@ def test_record_payment_records_through_the_service(admin_client, admin_user, in
 
 
 def test_record_payment_refuses_more_than_is_due(admin_client, invoice, nothing_changes):
+    page = url("invoice", "record_payment", invoice.pk)
+    data = form_as_shown(admin_client, page, backend="cash", amount="80.01")
     with nothing_changes(invoice):
-        response = admin_client.post(url("invoice", "record_payment", invoice.pk), {
-            "backend": "cash", "amount": "80.01", "reference": "", "notes": "",
-        })
+        response = admin_client.post(page, data)
 
     assert response.status_code == 200
     assert "is more than the" in response.context["form"].errors["amount"][0]
@@ -562,8 +542,8 @@ def test_record_payment_needs_the_permission(staff_client, invoice):
 def test_record_payment_with_the_permission(staff_client, invoice):
     receptionist = staff_client("carepay.view_invoice", "carepay.record_payment")
 
-    receptionist.post(url("invoice", "record_payment", invoice.pk),
-                      {"backend": "cash", "amount": "80.00"})
+    page = url("invoice", "record_payment", invoice.pk)
+    receptionist.post(page, form_as_shown(receptionist, page, backend="cash"))
 
     invoice.refresh_from_db()
     assert invoice.status == "paid"
@@ -598,8 +578,9 @@ def test_refund_with_the_permission(staff_client, paid):
 
     change = partner.get(url("payment", "change", paid.pk))
     form = partner.get(url("payment", "refund", paid.pk))
-    response = partner.post(url("payment", "refund", paid.pk),
-                            {"amount": "30.00", "reason": "Shorter appointment"}, follow=True)
+    response = partner.post(url("payment", "refund", paid.pk), form_as_shown(
+        partner, url("payment", "refund", paid.pk), amount="30.00",
+        reason="Shorter appointment"), follow=True)
 
     assert url("payment", "refund", paid.pk) in change.text
     assert form.context["form"]["amount"].value() == Decimal("80.00")
@@ -612,9 +593,9 @@ def test_refund_with_the_permission(staff_client, paid):
 
 
 def test_refund_refuses_more_than_is_refundable(admin_client, paid, nothing_changes):
+    data = form_as_shown(admin_client, url("payment", "refund", paid.pk), amount="80.01")
     with nothing_changes(paid):
-        response = admin_client.post(url("payment", "refund", paid.pk),
-                                     {"amount": "80.01", "reason": ""})
+        response = admin_client.post(url("payment", "refund", paid.pk), data)
 
     assert response.status_code == 200
     assert "that can still be refunded" in response.context["form"].errors["amount"][0]

@@ -2,7 +2,8 @@
 
 Every change goes through :mod:`django_carepay.services`, whose refusals (a
 :class:`~django_carepay.exceptions.CarepayError`) are shown and change nothing;
-who may act is asked of :mod:`django_carepay.permissions`.
+who may act is asked of :mod:`django_carepay.permissions`. A form about one invoice's
+money (record a payment, refund) acts once per form shown (:func:`act_once`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .. import permissions
-from ..exceptions import CarepayError, InvalidAmount
+from .. import permissions, services
+from ..exceptions import CarepayError, ChangedMeanwhile, InvalidAmount
+from ..models import Invoice
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 
 def has_model_perm(request: HttpRequest, model: type[models.Model], action: str) -> bool:
@@ -104,6 +107,46 @@ def confirm_with_reason(model_admin: admin.ModelAdmin, request: HttpRequest,
         descriptions=[describe(obj) for obj in queryset], queryset=queryset, action=action,
         action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
     )
+
+
+def act_once(model_admin: admin.ModelAdmin, request: HttpRequest, invoice: Invoice,
+             form: forms.Form, call: Callable[[dict[str, Any]], T], *, back_to: str,
+             done: Callable[[T], None], backend: str = "",
+             refused: Callable[[forms.Form, CarepayError], None] | None = None,
+             ) -> HttpResponse | None:
+    """Run ``call(cleaned_data)`` (a service on ``invoice``) once per form shown.
+
+    ``form`` carries the invoice's version as the page showed it (an
+    :class:`~django_carepay.forms.actions.InvoiceVersionForm`), and the service runs
+    under :func:`~django_carepay.services.act_if_unchanged`, as the staff console's
+    actions do: a form sent twice (a double click, a reloaded POST, a second tab), or
+    after someone else changed the invoice, does nothing the second time. ``backend``
+    bounds the wait for the invoice's lock as that backend's services do.
+
+    Returns the redirect to ``back_to``, after ``done(result)`` said what was done or
+    with the "changed meanwhile" refusal; or ``None`` to show the form again: it is
+    unbound or invalid, or the service refused, and ``refused(form, exc)`` (default: the
+    message next to the amount, or on top) put the refusal on it.
+    """
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        result = services.act_if_unchanged(invoice, data["version"], lambda: call(data),
+                                           backend=backend)
+    except ChangedMeanwhile as exc:
+        # Back to the object as it now is, not to the form: a form shown again with a
+        # fresh version would invite the very click that just sent it twice.
+        model_admin.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(back_to)
+    except CarepayError as exc:
+        if refused is None:
+            form.add_error(amount_error_field(exc), str(exc))
+        else:
+            refused(form, exc)
+        return None
+    done(result)
+    return HttpResponseRedirect(back_to)
 
 
 def change_page_url(model_admin: admin.ModelAdmin, obj: models.Model) -> str:

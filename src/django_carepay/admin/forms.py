@@ -13,6 +13,7 @@ from .. import services
 from ..backends import available_backends
 from ..exceptions import CarepayError, InvalidCurrency
 from ..forms import AmountField
+from ..forms.actions import InvoiceVersionForm
 from ..models import Invoice, InvoiceLine, Payment
 from ..money import display_money, quantize, validate_currency
 
@@ -98,8 +99,12 @@ class InvoiceLineFormSet(BaseInlineFormSet):
 
 
 
-class RecordPaymentForm(forms.Form):
-    """Money staff took in person, offered the staff-entry backends that take the invoice."""
+class RecordPaymentForm(InvoiceVersionForm):
+    """Money staff took in person, offered the staff-entry backends that take the invoice.
+
+    It carries the invoice's version as shown: the view records only if the invoice is
+    still that version, so the form sent twice records the money once.
+    """
 
     backend = forms.ChoiceField(label=_("Payment method"))
     amount = AmountField(label=_("Amount"))
@@ -111,6 +116,7 @@ class RecordPaymentForm(forms.Form):
 
     def __init__(self, *args: Any, invoice: Invoice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["version"].initial = services.invoice_version(invoice)
         backends = available_backends(invoice, staff=True)
         cast(forms.ChoiceField, self.fields["backend"]).choices = [
             (b.alias, b.label) for b in backends]
@@ -130,8 +136,12 @@ class RecordPaymentForm(forms.Form):
 
 
 
-class RefundForm(forms.Form):
-    """How much of a payment to hand back, and why."""
+class RefundForm(InvoiceVersionForm):
+    """How much of a payment to hand back, and why.
+
+    It carries the version of the payment's invoice as shown (every refund saves the
+    invoice), so the form sent twice refunds once.
+    """
 
     amount = AmountField(label=_("Amount"))
     reason = forms.CharField(label=_("Reason"), required=False,
@@ -139,6 +149,7 @@ class RefundForm(forms.Form):
 
     def __init__(self, *args: Any, payment: Payment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["version"].initial = services.invoice_version(payment.invoice)
         refundable = payment.refundable_amount
         self.fields["amount"].initial = quantize(refundable, payment.currency,
                                                 allow_zero=True)

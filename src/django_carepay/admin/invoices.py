@@ -29,6 +29,7 @@ from ..models import Invoice, InvoiceLine, Payment
 from ..money import display_money
 from .actions import (
     StaffPermissionsMixin,
+    act_once,
     amount_error_field,
     apply_to_each,
     change_page_url,
@@ -365,27 +366,26 @@ class InvoiceAdmin(StaffPermissionsMixin, admin.ModelAdmin):
             return HttpResponseRedirect(change_url)
         form = RecordPaymentForm(request.POST or None, invoice=invoice)
         waiting = waiting_transfers_warning(invoice)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                payment = services.record_payment(
-                    invoice, backend=data["backend"], amount=data["amount"],
-                    reference=data["reference"], notes=data["notes"], by=request.user,
-                    allow_pending_transfers=data.get("allow_pending_transfers", False),
-                )
-            except WouldOverpay as exc:
+
+        def refused(form: forms.Form, exc: CarepayError) -> None:
+            if isinstance(exc, WouldOverpay):
                 form.add_error(None, exc.situation + " " + gettext(
                     "Tick “Record it even though a transfer awaits approval” to record "
                     "it anyway."))
-            except CarepayError as exc:
-                form.add_error(amount_error_field(exc), str(exc))
             else:
-                self.message_user(request, gettext(
-                    "Recorded %(amount)s (%(backend)s) on %(invoice)s.") % {
-                        "amount": display_money(payment.amount, payment.currency),
-                        "backend": payment.backend, "invoice": invoice},
-                    messages.SUCCESS)
-                return HttpResponseRedirect(change_url)
+                form.add_error(amount_error_field(exc), str(exc))
+
+        answer = act_once(
+            self, request, invoice, form, lambda data: services.record_payment(
+                invoice, backend=data["backend"], amount=data["amount"],
+                reference=data["reference"], notes=data["notes"], by=request.user,
+                allow_pending_transfers=data.get("allow_pending_transfers", False)),
+            back_to=change_url, refused=refused, done=lambda payment: self.message_user(
+                request, gettext("Recorded %(amount)s (%(backend)s) on %(invoice)s.") % {
+                    "amount": display_money(payment.amount, payment.currency),
+                    "backend": payment.backend, "invoice": invoice}, messages.SUCCESS))
+        if answer is not None:
+            return answer
         return render_form_page(
             self, request, form, template="record_payment.html",
             default_template="admin/carepay/object_form.html",

@@ -21,13 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..backends import backend_label
-from ..exceptions import CarepayError, InvalidState, WouldOverpay
+from ..exceptions import InvalidState, WouldOverpay
 from ..forms import RejectForm
-from ..models import Payment
+from ..models import Payment, Transaction
 from ..money import display_money
 from .actions import (
     StaffPermissionsMixin,
-    amount_error_field,
+    act_once,
     apply_to_each,
     change_page_url,
     confirm_with_reason,
@@ -189,28 +189,27 @@ class PaymentAdmin(StaffPermissionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 messages.ERROR)
             return HttpResponseRedirect(change_url)
         form = RefundForm(request.POST or None, payment=payment)
-        if form.is_valid():
-            try:
-                refund = services.refund_payment(
-                    payment, amount=form.cleaned_data["amount"], by=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
-            except CarepayError as exc:
-                form.add_error(amount_error_field(exc), str(exc))
+
+        def refunded(refund: Transaction) -> None:
+            if refund.replayed:  # nothing moved now: see Transaction.replayed
+                self.message_user(request, gettext(
+                    "That refund had already been made: %(amount)s (%(reference)s) was "
+                    "recorded from %(method)s's notification. Nothing was refunded "
+                    "again; refund again if another %(amount)s is owed.") % {
+                    "amount": display_money(refund.amount, refund.currency),
+                    "reference": refund.provider_reference,
+                    "method": backend_label(payment.backend)}, messages.WARNING)
             else:
-                if refund.replayed:  # nothing moved now: see Transaction.replayed
-                    self.message_user(request, gettext(
-                        "That refund had already been made: %(amount)s (%(reference)s) was "
-                        "recorded from %(method)s's notification. Nothing was refunded "
-                        "again; refund again if another %(amount)s is owed.") % {
-                        "amount": display_money(refund.amount, refund.currency),
-                        "reference": refund.provider_reference,
-                        "method": backend_label(payment.backend)}, messages.WARNING)
-                    return HttpResponseRedirect(change_url)
                 self.message_user(request, gettext("Refunded %(amount)s on %(invoice)s.") % {
                     "amount": display_money(refund.amount, refund.currency),
                     "invoice": payment.invoice}, messages.SUCCESS)
-                return HttpResponseRedirect(change_url)
+
+        answer = act_once(
+            self, request, payment.invoice, form, lambda data: services.refund_payment(
+                payment, amount=data["amount"], by=request.user, reason=data["reason"]),
+            back_to=change_url, done=refunded, backend=payment.backend)
+        if answer is not None:
+            return answer
         return render_form_page(
             self, request, form, template="refund.html",
             default_template="admin/carepay/object_form.html",

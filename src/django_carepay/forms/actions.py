@@ -22,10 +22,18 @@ from .invoices import ConsoleForm, DateInput, LineForm
 from .staff import ApproveForm, RejectForm
 
 
-class VersionForm(ConsoleForm):
-    """The invoice's version when the form was shown (a one-time token)."""
+class InvoiceVersionForm(forms.Form):
+    """The invoice's version when the form was shown (a one-time token).
+
+    The admin's record-payment and refund forms build on it too, so the admin and the
+    console guard the same actions with the same token.
+    """
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class VersionForm(InvoiceVersionForm, ConsoleForm):
+    """A console form carrying the invoice's version (see :class:`InvoiceVersionForm`)."""
 
 
 class IssueForm(VersionForm):

@@ -19,6 +19,7 @@ from django_carepay import services, signals
 from django_carepay.exceptions import InvalidState
 from django_carepay.models import Invoice, Payment, Transaction
 from tests import factories
+from tests.admin.support import form_as_shown
 from tests.backends.bank_transfer.support import reference_for, submit
 from tests.threads import errors, successes
 
@@ -172,7 +173,8 @@ class TestTheAdmin:
 
         page = admin_client.get(url).content.decode()
         assert f"A transfer of £80.00 (reference {reference_for(invoice)})" in page
-        refused = admin_client.post(url, {"backend": "cash", "amount": "80.00"})
+        form = form_as_shown(admin_client, url, backend="cash", amount="80.00")
+        refused = admin_client.post(url, form)
         assert refused.status_code == 200
         assert "awaiting approval" in refused.content.decode()
         assert "Tick “Record it even though a transfer awaits approval”" in \
@@ -180,8 +182,7 @@ class TestTheAdmin:
         assert "allow_pending_transfers=True" not in refused.content.decode()
         assert not Payment.objects.filter(backend="cash").exists()
 
-        admin_client.post(url, {"backend": "cash", "amount": "80.00",
-                                "allow_pending_transfers": "on"})
+        admin_client.post(url, {**form, "allow_pending_transfers": "on"})
         assert Payment.objects.filter(backend="cash").count() == 1
 
 

@@ -17,6 +17,7 @@ from django_carepay.backends import get_backend
 from django_carepay.exceptions import ProviderError
 from django_carepay.models import Transaction
 from tests import factories
+from tests.admin.support import form_as_shown
 from tests.backends.stripe.support import ALIAS, deliver, ledger, make_event, paid_payment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("card_backend")]
@@ -248,7 +249,8 @@ def test_the_admin_also_says_a_replayed_refund_moved_nothing(localstripe, invoic
     payment, made = a_lost_refund_the_webhook_recorded(localstripe, invoice, faults)
 
     url = reverse("admin:carepay_payment_refund", args=[payment.pk])
-    response = admin_client.post(url, {"amount": "30.00", "reason": "Cancelled scan"})
+    response = admin_client.post(url, form_as_shown(admin_client, url, amount="30.00",
+                                                    reason="Cancelled scan"))
 
     assert response.status_code == 302
     [message] = [str(m) for m in get_messages(response.wsgi_request)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from django_carepay import services
+from django_carepay.backends import UpdateKind
 from django_carepay.models import Payment
 from tests import factories
 from tests.api.conftest import api, counts
@@ -54,6 +56,16 @@ class TestStartingAnOnlinePayment:
         before = counts()
         response = start(payer, gb_invoice)
         assert (response.status_code, response.json()["code"]) == (409, "invalid_state")
+        assert counts() == before
+
+    def test_while_a_payment_is_processing_it_is_409(self, payer, gb_invoice):
+        debit = factories.start_online(gb_invoice)  # a bank debit, not yet cleared
+        services.apply_provider_update(factories.provider_update(debit,
+                                                                 UpdateKind.PROCESSING))
+        before = counts()
+        response = start(payer, gb_invoice)
+        assert (response.status_code, response.json()["code"]) == (409, "invalid_state")
+        assert "still being processed" in response.json()["message"]
         assert counts() == before
 
     def test_another_payers_invoice_is_404(self, client, other_patient, gb_invoice):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext, ngettext
 
-from ..backends import BasePaymentBackend, UpdateKind, get_backend
+from ..backends import BasePaymentBackend, UpdateKind, backend_label, get_backend
 from ..exceptions import CarepayError, InvalidState, ProviderError, WouldOverpay
 from ..logs import log_extra
 from ..models import AuditEntry, Invoice, Payment
@@ -126,10 +126,15 @@ def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
     (``action`` is ``None``: show the result, not the form); if the attempt failed or
     was cancelled, a new payment starts. Otherwise ``action`` is the backend's next
     step for the browser.
+
+    While a payment of the invoice is processing (a bank debit on its way, through
+    any method), an attempt that would pay more than is due once it arrives is
+    refused with :class:`InvalidState`: wait for its result.
     """
     be = _backend_that(backend, "online", gettext("is not an online payment method"))
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount)
+        _refuse_while_processing(locked, value)
         attempts = list(locked.payments.filter(backend=be.alias))
         pending = [p for p in attempts if p.status == Payment.Status.PENDING]
         payment = next((p for p in pending
@@ -183,6 +188,26 @@ def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
         payment.save(update_fields=[*changed, "updated_at"])
     _copy_state(invoice, locked)
     return PaymentStart(payment=payment, action=action)
+
+
+def _refuse_while_processing(invoice: Invoice, value: Decimal) -> None:
+    """Refuse paying ``value`` online if, with the invoice's processing payments, it
+    would pay more than is owed (``invoice`` locked; nothing is changed).
+
+    A processing payment (SEPA or Bacs debit, ...) is money on its way: the amount due
+    does not count it until it clears, days later, so a second attempt for the amount
+    due would charge the payer twice. Counted as :func:`record_payment` counts
+    transfers awaiting approval. Read after the lock, so a payment that turned
+    processing while this request waited is seen.
+    """
+    processing = list(invoice.payments.filter(status=Payment.Status.PROCESSING)
+                      .order_by("created_at", "pk"))
+    on_its_way = sum((p.amount for p in processing), Decimal(0))
+    if processing and invoice.overpayment_if_received(value + on_its_way) > 0:
+        raise InvalidState(gettext(
+            "An earlier payment of this invoice is still being processed by %(provider)s; "
+            "wait for its result before paying again."
+        ) % {"provider": backend_label(processing[0].backend)})
 
 
 def _attempt_ids(invoice: Invoice, alias: str, attempt: int, amount: Decimal

@@ -81,7 +81,9 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(portal.list_rows(found, tab), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for invoice in page.object_list:
-        methods = available_backends(invoice) if invoice.is_payable else []
+        # No "Pay now" while a payment of it is processing: paying again is refused.
+        payable = invoice.is_payable and not getattr(invoice, "processing", False)
+        methods = available_backends(invoice) if payable else []
         rows.append({"invoice": invoice, "pay_url": pay_now_url(invoice, methods)})
     return render(request, "carepay/invoice_list.html", {
         "invoices": page.object_list, "rows": rows, "page_obj": page,
@@ -102,14 +104,21 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _awaiting(invoice: Invoice, payments: list[Payment] | None = None) -> dict[str, Any]:
-    """The invoice's transfers being checked, and their total."""
+def _on_its_way(invoice: Invoice, payments: list[Payment] | None = None) -> dict[str, Any]:
+    """The invoice's money on its way: its transfers being checked and its payments
+    processing (a bank debit, which takes days), each with their total. While one is
+    processing, paying online again is refused (``services.begin_payment``), so the
+    pages offer no "Pay now"."""
     if payments is None:
-        payments = list(invoice.payments.filter(status=Payment.Status.AWAITING_APPROVAL)
-                        .order_by("created_at", "id"))
+        payments = list(invoice.payments.filter(status__in=(
+            Payment.Status.AWAITING_APPROVAL, Payment.Status.PROCESSING))
+            .order_by("created_at", "id"))
     waiting = [p for p in payments if p.status == Payment.Status.AWAITING_APPROVAL]
+    processing = [p for p in payments if p.status == Payment.Status.PROCESSING]
     return {"awaiting": waiting,
-            "awaiting_total": sum((p.amount for p in waiting), Decimal(0))}
+            "awaiting_total": sum((p.amount for p in waiting), Decimal(0)),
+            "processing": processing,
+            "processing_total": sum((p.amount for p in processing), Decimal(0))}
 
 
 @payer_view
@@ -127,7 +136,7 @@ def invoice_detail(request: HttpRequest, public_id: object) -> HttpResponse:
         "history": portal.payment_history(invoice, payments, request.user),
         "refunds": portal.refunds(invoice),
         "methods": methods,
-        **_awaiting(invoice, payments),
+        **_on_its_way(invoice, payments),
     })
 
 
@@ -171,7 +180,7 @@ def pay(request: HttpRequest, public_id: object, alias: str) -> HttpResponse:
         "return_url": request.build_absolute_uri(
             reverse("carepay:payment_return", args=[payment.public_id])),
         "page_url": request.get_full_path(),
-        **_awaiting(invoice), **action.context,
+        **_on_its_way(invoice), **action.context,
     })
 
 
@@ -207,7 +216,7 @@ def _submit_transfer(request: HttpRequest, invoice: Invoice,
             return redirect("carepay:invoice_detail", public_id=invoice.public_id)
     return render(request, action.template, {
         "invoice": invoice, "backend": backend, "form": form,
-        **_awaiting(invoice), **action.context,
+        **_on_its_way(invoice), **action.context,
     }, status=400 if form.errors else 200)
 
 

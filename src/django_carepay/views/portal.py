@@ -53,17 +53,21 @@ def tab_counts(invoices: QuerySet[Invoice]) -> dict[str, int]:
 
 def list_rows(invoices: QuerySet[Invoice], tab: StatusFilter) -> QuerySet[Invoice]:
     """``invoices`` in ``tab``, in its order, each with what its row shows:
-    ``first_line`` (the first line's description), ``line_count`` and
-    ``awaiting_approval`` (a transfer of it is being checked) — no query per row."""
+    ``first_line`` (the first line's description), ``line_count``,
+    ``awaiting_approval`` (a transfer of it is being checked) and ``processing`` (a
+    payment of it is on its way) — no query per row."""
     lines = InvoiceLine.objects.filter(invoice=OuterRef("pk")).order_by("position", "id")
     line_count = (InvoiceLine.objects.filter(invoice=OuterRef("pk")).order_by()
                   .values("invoice").annotate(n=Count("pk")).values("n"))
     awaiting = Payment.objects.filter(invoice=OuterRef("pk"),
                                       status=Payment.Status.AWAITING_APPROVAL)
+    processing = Payment.objects.filter(invoice=OuterRef("pk"),
+                                        status=Payment.Status.PROCESSING)
     return (invoices.filter(tab.condition)
             .annotate(first_line=Subquery(lines.values("description")[:1]),
                       line_count=Subquery(line_count),
-                      awaiting_approval=Exists(awaiting))
+                      awaiting_approval=Exists(awaiting),
+                      processing=Exists(processing))
             .order_by(*tab.ordering))
 
 

@@ -153,12 +153,21 @@ class StripeCheckoutBackend(StripeBackend):
         return update_from_session(self.alias, self._session(payment, expand=True))
 
     def cancel(self, payment: Payment) -> None:
-        """Expire the session at Stripe, unless it already finished."""
+        """Expire the session at Stripe, unless it already finished; refuse while it
+        has taken, or may still take, the payer's money."""
         if not payment.provider_reference:
             return
-        session = plain(self._session(payment))
+        session = plain(self._session(payment, expand=True))
         status, paid = text(session, "status"), text(session, "payment_status")
         if status == "expired":
+            return
+        intent = session.get("payment_intent")
+        if status == "complete" and paid == "unpaid" and isinstance(intent, Mapping) \
+                and intent.get("status") in ("requires_payment_method", "canceled"):
+            # Its delayed payment (a SEPA or Bacs debit) failed. Stripe keeps such a
+            # session complete and unpaid for good: it can be neither paid nor expired
+            # again, and takes no more money, so it is as closed as it will ever be.
+            # (While the debit is under way the intent is processing: refused below.)
             return
         if status == "complete":
             raise ProviderError(

@@ -40,6 +40,8 @@ from .client import request_options
 from .intents import INTENT_OPTIONS, REQUEST_OPTIONS
 from .objects import mapping, object_id, plain, text
 from .sessions import (
+    MAX_EXPIRES_AFTER,
+    MIN_EXPIRES_AFTER,
     SESSION_EVENTS,
     SESSION_INTENT_EVENTS,
     line_items,
@@ -53,16 +55,14 @@ if TYPE_CHECKING:
 
     from ...models import Payment
 
-#: Stripe's limits on ``expires_at``: 30 minutes to 24 hours after creation.
-MIN_EXPIRES_AFTER, MAX_EXPIRES_AFTER = 30 * 60, 24 * 3600
-
 
 class StripeCheckoutBackend(StripeBackend):
     """Stripe Checkout: a hosted Checkout Session (``PaymentAction`` kind redirect).
 
     Options: ``secret_key`` and ``webhook_secret`` (required; the secret may be a list,
     for a platform and a Connect endpoint); ``expires_after`` (seconds an unpaid
-    session stays open, 1800-86400; Stripe's default is 24 hours),
+    session stays open, 1800-86400, plus up to 10 minutes: :func:`.session_expiry`;
+    Stripe's default is 24 hours),
     ``payment_method_types`` (default: those enabled in Stripe's dashboard), and the
     Stripe backend's ``api_base``, ``api_version``, ``max_network_retries``,
     ``connect_timeout``, ``timeout``, ``lock_timeout``; plus ``label``, ``currencies``
@@ -109,8 +109,12 @@ class StripeCheckoutBackend(StripeBackend):
             success_url=result, cancel_url=result,
             intent_options={k: v for k, v in extra.items() if k in INTENT_OPTIONS},
             options=self.options)
-        options = request_options(payment, f"carepay-cs-{payment.idempotency_key}",
-                                  account=account)
+        key = f"carepay-cs-{payment.idempotency_key}"
+        if "expires_at" in params:
+            # The one parameter that depends on the time is in the key too, so a key
+            # is never sent again with other parameters (sessions.session_expiry).
+            key = f"{key}-{params['expires_at']}"
+        options = request_options(payment, key, account=account)
         session = plain(self.call("start the payment", self.client.v1.checkout.sessions.create,
                                   params=params, options=options))
         if session_total(session) != (amount, payment.currency):

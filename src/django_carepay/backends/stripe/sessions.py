@@ -37,6 +37,16 @@ SESSION_EVENTS = frozenset({
 #: session's own ``async_payment_failed`` and ``expired``.
 SESSION_INTENT_EVENTS = frozenset({"payment_intent.succeeded", "payment_intent.processing"})
 
+#: Stripe's limits on ``expires_at``: 30 minutes to 24 hours after creation.
+MIN_EXPIRES_AFTER, MAX_EXPIRES_AFTER = 30 * 60, 24 * 3600
+
+#: ``expires_at`` is counted from the start of the clock's current step of this many
+#: seconds, the same for every retry within it (:func:`session_expiry`).
+EXPIRY_STEP = 10 * 60
+
+#: Room kept inside Stripe's limits for the request's trip and for clocks that differ.
+EXPIRY_MARGIN = 60
+
 #: The ``payment_status`` each event's session must show.
 _EVENT_PAYMENT_STATUS = {
     "checkout.session.async_payment_succeeded": ("paid",),
@@ -97,8 +107,31 @@ def session_params(payment: Payment, *, items: list[dict[str, Any]], success_url
     if options.get("payment_method_types"):
         params["payment_method_types"] = list(options["payment_method_types"])
     if options.get("expires_after"):
-        params["expires_at"] = int(time.time()) + int(options["expires_after"])
+        params["expires_at"] = session_expiry(int(options["expires_after"]), time.time())
     return params
+
+
+def session_expiry(expires_after: int, now: float) -> int:
+    """The ``expires_at`` of a session created at ``now`` (Unix time) that should stay
+    open ``expires_after`` seconds: counted from the start of the clock's current
+    :data:`EXPIRY_STEP` (10 minutes) plus one step, so the session stays open between
+    ``expires_after`` and 10 minutes more; kept inside Stripe's 30 minutes to 24 hours
+    with :data:`EXPIRY_MARGIN` to spare (near 24 hours, up to 10 minutes less).
+
+    Why not ``now + expires_after``: a start whose answer was lost is retried under
+    the same idempotency key (the payment's ids are derived again,
+    ``services.payments._attempt_ids``), and Stripe refuses a key reused with other
+    parameters (400, for 24 hours). Nothing stored survives that rollback to count
+    from (the payment row, its ``created_at`` included, is made again), so the time
+    is rounded to the step instead, and the backend names ``expires_at`` in the key
+    (``carepay-cs-<key>-<expires_at>``): a retry within the step sends the same key
+    and parameters and gets back the session Stripe made; one in a later step sends
+    a new key, and Stripe makes a new session (the lost one was never shown to
+    anyone, and expires by itself).
+    """
+    earliest = max(expires_after, MIN_EXPIRES_AFTER + EXPIRY_MARGIN)
+    offset = min(earliest + EXPIRY_STEP, MAX_EXPIRES_AFTER - EXPIRY_MARGIN)
+    return int(now) // EXPIRY_STEP * EXPIRY_STEP + offset
 
 
 def session_total(session: Any) -> tuple[int, str]:

@@ -141,3 +141,19 @@ class TestWhatAPayerIsShownOfTheStaffsNotes:
 
         body = payer.get(api("invoice", gb_invoice.public_id)).json()
         assert [p["notes"] for p in body["payments"]] == [""]
+
+
+def test_staff_notes_stay_hidden_once_the_staff_account_is_deleted(payer, gb_invoice,
+                                                                    staff):
+    """recorded_by is optional and SET_NULL: the rule is the payment's kind (a payer's
+    own submission), not who recorded it."""
+    from django_carepay import services
+
+    cash = services.record_payment(gb_invoice, backend="cash", amount="30.00", by=staff,
+                                   notes="Paid in coins; counted twice")
+    staff.delete()
+    imported = services.record_payment(gb_invoice, backend="cash", amount="10.00", by=None,
+                                       notes="Imported from the till; drawer 2 was short")
+
+    for payment in (cash, imported):
+        assert payer.get(api("payment", payment.public_id)).json()["notes"] == ""

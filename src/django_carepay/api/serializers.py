@@ -132,9 +132,16 @@ class PaymentSerializer(serializers.Serializer):
     def get_notes(self, payment: Payment) -> str:
         if not self._to_its_payer(payment):
             return payment.notes
+        # Only a payer's own submission (a transfer for staff to approve) carries the
+        # payer's notes; a staff-entry payment's are the staff's, also once the staff
+        # account is gone (recorded_by is then NULL) or server code recorded it.
         user = getattr(self.context["request"], "user", None)
-        return payment.notes if payment.recorded_by_id in (None, getattr(user, "pk", None)) \
-            else ""
+        try:
+            submitted = get_backend(payment.backend).requires_approval
+        except UnknownBackend:
+            submitted = False
+        return payment.notes if submitted and payment.recorded_by_id in (
+            None, getattr(user, "pk", None)) else ""
 
     @extend_schema_field(DecisionSerializer(allow_null=True))
     def get_decision(self, payment: Payment) -> dict[str, Any] | None:

@@ -134,6 +134,7 @@ def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
     be = _backend_that(backend, "online", gettext("is not an online payment method"))
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount)
+        _refresh_processing(locked)
         _refuse_while_processing(locked, value)
         attempts = list(locked.payments.filter(backend=be.alias))
         pending = [p for p in attempts if p.status == Payment.Status.PENDING]
@@ -188,6 +189,24 @@ def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
         payment.save(update_fields=[*changed, "updated_at"])
     _copy_state(invoice, locked)
     return PaymentStart(payment=payment, action=action)
+
+
+def _refresh_processing(invoice: Invoice) -> None:
+    """Ask the provider about the invoice's processing payments (``invoice`` locked)
+    before they block a new attempt: a debit that failed (or cleared) while its
+    webhook is late must not lock the payer out (or let them pay twice). One the
+    provider cannot be asked about stays processing, and keeps blocking."""
+    for processing in invoice.payments.filter(status=Payment.Status.PROCESSING):
+        be = _backend_or_none(processing.backend)
+        if be is None or not be.online:
+            continue
+        processing.invoice = invoice
+        try:
+            update = be.sync(processing)
+        except ProviderError:
+            continue
+        if update is not None:
+            _apply_update(update, processing)
 
 
 def _refuse_while_processing(invoice: Invoice, value: Decimal) -> None:

@@ -131,6 +131,15 @@ def _apply_update(update: ProviderUpdate, payment: Payment, *,
             f"{payment.currency} payment; not credited."
         )
     if update.provider_reference and not payment.provider_reference:
+        if update.kind in _REFUND_KINDS:
+            # A refund names its intent, tied to this payment only by our id in the
+            # intent's metadata, which whoever made the intent wrote: never adopted
+            # from a refund (asking the provider about it would credit its charge).
+            # The intent's own news records the charge; the refund comes again.
+            raise ProviderNotReady(
+                f"{update.backend} reported a refund of {update.provider_reference} for "
+                f"payment {payment.public_id}, whose provider id is not known yet; retry "
+                "later.")
         # Matched by our own id in the provider's metadata: remember the provider's id.
         payment.provider_reference = update.provider_reference
         payment.save(update_fields=["provider_reference", "updated_at"])

@@ -89,7 +89,18 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
                 # A refund before its charge's news, which may never come: ask the
                 # provider (outside the transaction), apply the charge it confirms,
                 # then the refund. If it confirms none, the provider retries later.
-                fresh = None if synced else backend.sync(exc.payment)
+                if synced:
+                    # The provider's charge of this payment is recorded now, and the
+                    # refund is still not of it: it names our payment in its metadata
+                    # but returns another intent's money (a stale attempt's, a stray
+                    # or another account's intent). For staff, never a retry loop.
+                    updates = [u for u in updates if u is not exc.update]
+                    problems = [*problems, f"{event_type} {event_id}: {exc.update.kind} "
+                                f"of {exc.update.provider_reference} names payment "
+                                f"{exc.payment.public_id}, whose charge is another one; "
+                                "not recorded."]
+                    continue
+                fresh = backend.sync(exc.payment)
                 synced = True
                 if fresh is None or fresh.kind != UpdateKind.SUCCEEDED:
                     raise exc.not_ready from None
@@ -102,9 +113,10 @@ def handle_webhook(backend: BasePaymentBackend, *, event_id: str, event_type: st
         raise
 
 
-#: A delivery runs at most twice when racing another one, and once more after asking
-#: the provider for a charge; more is a bug, not a race.
-_WEBHOOK_ATTEMPTS = 4
+#: A delivery runs at most twice when racing another one, once more after asking the
+#: provider for a charge, and once more without a refund that was not of that charge;
+#: more is a bug, not a race.
+_WEBHOOK_ATTEMPTS = 5
 
 
 _SETTLED_EVENTS = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
@@ -117,10 +129,12 @@ class _StoredConcurrently(Exception):
 class _ChargeNotRecorded(Exception):
     """A refund of ``payment`` came before its charge was recorded."""
 
-    def __init__(self, payment: Payment, not_ready: ProviderNotReady) -> None:
+    def __init__(self, payment: Payment, not_ready: ProviderNotReady,
+                 update: ProviderUpdate) -> None:
         super().__init__(str(not_ready))
         self.payment = payment
         self.not_ready = not_ready
+        self.update = update
 
 
 def _stored_status(alias: str, event_id: str) -> str | None:
@@ -191,7 +205,7 @@ def _process_webhook(event: WebhookEvent, updates: list[ProviderUpdate],
                     # taken to have overtaken its charge.
                     raise
                 if isinstance(exc, ProviderNotReady):
-                    raise _ChargeNotRecorded(payment, exc) from exc
+                    raise _ChargeNotRecorded(payment, exc, update) from exc
                 problems.append(str(exc))
             if batch is not writes:
                 batch.run()

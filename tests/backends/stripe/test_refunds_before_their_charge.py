@@ -5,8 +5,10 @@ intent id was never stored (the answer to ``start()`` was lost).
 Such a refund matched nothing (its intent is known only once its charge is in the
 ledger) and was acknowledged as ``ignored``, unflagged: Stripe never sent it again,
 and the refund was never recorded. Now the refund names the payment by our id in its
-intent's metadata (the refund is fetched with the intent expanded), the charge is
-asked of Stripe and recorded first, then the refund.
+intent's metadata (the refund is fetched with the intent expanded). A Checkout
+payment's charge is asked of Stripe (its session) and recorded first, then the refund;
+a card payment whose intent id was lost is refused until that intent's own event has
+recorded the charge, and the refund, delivered again, is recorded then.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from django_carepay import services
 from django_carepay.models import Payment, WebhookEvent
@@ -70,16 +73,25 @@ def test_a_checkout_charge_refunded_event_first_is_recorded_too(
 
 
 def test_a_card_refund_before_its_charge_whose_intent_id_was_lost(
-        card_backend, localstripe, invoice, client):
+        card_backend, localstripe, invoice):
+    """Its intent is tied to the payment only by our id in the intent's metadata: the
+    refund does not make it the payment's (whoever made the intent wrote that id), it
+    is refused for now; the intent's own payment_intent.succeeded records the charge,
+    and the refund, delivered again, is recorded."""
+    client = Client(raise_request_exception=False)
     payment = services.start_payment(invoice, backend="card")
     localstripe.pay(payment.provider_reference)  # payment_intent.succeeded is late
     intent = localstripe.get(f"payment_intents/{payment.provider_reference}")
     Payment.objects.filter(pk=payment.pk).update(provider_reference="")  # answer lost
-    refund = localstripe.dashboard_refund(intent["latest_charge"]["id"], 2500)
+    refund = make_event("refund.updated", localstripe.dashboard_refund(
+        intent["latest_charge"]["id"], 2500))
 
-    response = deliver(client, make_event("refund.updated", refund))
+    assert deliver(client, refund).status_code == 500
+    assert ledger(invoice) == []
 
-    assert response.status_code == 200
+    deliver(client, make_event("payment_intent.succeeded",
+                               {**intent, "amount_received": 8000}))
+    assert deliver(client, refund).status_code == 200
     _settled_once(invoice, payment, Decimal("25.00"))
     payment.refresh_from_db()
     assert payment.provider_reference == intent["id"]

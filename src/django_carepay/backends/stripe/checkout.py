@@ -25,6 +25,7 @@ is credited on the redirect back: the result page asks Stripe for the session.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -218,9 +219,9 @@ class StripeCheckoutBackend(StripeBackend):
                                          event_type=event_type)
             return [update] if update else []
         if event_type.startswith("payment_intent."):
-            if event_type not in SESSION_INTENT_EVENTS \
-                    or not text(mapping(obj, "metadata"), "carepay_payment"):
-                return []  # not one of ours: nothing names a payment
+            public_id = text(mapping(obj, "metadata"), "carepay_payment")
+            if event_type not in SESSION_INTENT_EVENTS or not self._has_payment(public_id):
+                return []  # not one of ours (another backend's, on the same account)
             # Believed only through the session Stripe says the intent is paying (its
             # exact id, on the event's account): the metadata alone, which whoever
             # makes an intent can write (a connected account, on its own balance),
@@ -232,6 +233,18 @@ class StripeCheckoutBackend(StripeBackend):
 
     def _asks_stripe(self, event_type: str, obj: Mapping[str, Any]) -> bool:
         return event_type in SESSION_INTENT_EVENTS or super()._asks_stripe(event_type, obj)
+
+    def _has_payment(self, public_id: str) -> bool:
+        """Whether ``public_id`` names a payment of this backend (one indexed query,
+        before Stripe is asked: the card backend's intents on the same account reach
+        this endpoint too)."""
+        from ...models import Payment
+
+        try:
+            return Payment.objects.filter(public_id=uuid.UUID(public_id),
+                                          backend=self.alias).exists()
+        except ValueError:
+            return False
 
     def _session_of_intent(self, intent_id: str, account: str | None) -> Any:
         """The Checkout Session paid by ``intent_id`` (its intent expanded), or None."""

@@ -135,7 +135,7 @@ def reconcile_ledger(alias: str, *, since: datetime, until: datetime | None = No
             _compare(result, record, recorded.get(record.reference),
                      record.reference in reversed_refs, fixes)
     if fix:
-        _apply_fixes(result, fixes)
+        _apply_fixes(result, fixes, backend)
     with transaction.atomic():
         audit(AuditEntry.Action.RECONCILED, by=by,
               actor=None if by is not None else "system", detail=result.summary())
@@ -179,11 +179,25 @@ def _compare(result: Reconciliation, record: ProviderRecord,
                    f"{result.backend} says it is {record.status or 'unknown'}."))
 
 
-def _apply_fixes(result: Reconciliation, fixes: list[tuple[int, ProviderRecord]]) -> None:
+def _apply_fixes(result: Reconciliation, fixes: list[tuple[int, ProviderRecord]],
+                 backend: Any) -> None:
     """Apply the provider's facts for the fixable differences: charges first, so a
-    refund of a charge recorded here finds it."""
-    for index, record in sorted(fixes, key=lambda f: (f[1].kind != "charge", f[0])):
-        assert record.update is not None
+    refund of a charge recorded here finds it. Each is asked of the provider again
+    first: the listing may be minutes old (a refund pending then may have failed)."""
+    for index, listed in sorted(fixes, key=lambda f: (f[1].kind != "charge", f[0])):
+        try:
+            record = backend.fetch_record(listed.kind, listed.reference, listed.account)
+        except CarepayError as exc:
+            record, note = None, f" Not fixed: {exc}"
+        else:
+            note = " Not fixed: the provider now says otherwise."
+        if record is None or record.update is None or listed.update is None \
+                or record.update.kind != listed.update.kind:
+            difference = result.differences[index]
+            result.differences[index] = Difference(
+                kind=difference.kind, movement=difference.movement,
+                reference=difference.reference, detail=difference.detail + note)
+            continue
         try:
             payment = apply_provider_update(record.update)
         except CarepayError as exc:

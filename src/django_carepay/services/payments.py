@@ -294,11 +294,15 @@ def _close_at_provider(backend: BasePaymentBackend, payment: Payment) -> bool:
     return True
 
 
-def cancel_payment(payment: Payment, *, by: Any = None) -> Payment:
+def cancel_payment(payment: Payment, *, by: Any = None,
+                   _untouched_since: Any = None) -> Payment:
     """Cancel a pending or processing payment, at the provider first, then here."""
     with transaction.atomic():
         locked, _invoice = _with_lock_timeout(_backend_or_none(payment.backend),
                                               _lock_payment, payment)
+        if _untouched_since is not None and locked.updated_at >= _untouched_since:
+            # carepay_cancel_abandoned listed it stale, but the payer came back since.
+            raise InvalidState(gettext("This payment is in use again."))
         if locked.status not in (Payment.Status.PENDING, Payment.Status.PROCESSING):
             raise InvalidState(
                 gettext(
@@ -331,7 +335,7 @@ def cancel_abandoned_payments(*, older_than: timedelta = timedelta(hours=24)) ->
     stale = Payment.objects.filter(status=Payment.Status.PENDING, updated_at__lt=cutoff)
     for payment in stale.only("pk").iterator():
         try:
-            cancel_payment(payment)
+            cancel_payment(payment, _untouched_since=cutoff)
         except InvalidState:
             continue  # decided meanwhile
         except ProviderError as exc:

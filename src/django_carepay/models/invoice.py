@@ -229,7 +229,11 @@ class Invoice(ConcurrentStates, models.Model):
         only an overpayment (a negative figure) is shown there. A void invoice owes
         nothing: any money it received is an overpayment.
         """
-        owed = Decimal(0) if self.status == self.Status.VOID else self.total
+        # A void invoice owes nothing; nor does a refunded one (everything it was paid
+        # was handed back as a concession): money it holds is all to refund, as
+        # ``needing_refund()`` and the dashboard's EXCESS say.
+        owed = (Decimal(0) if self.status in (self.Status.VOID, self.Status.REFUNDED)
+                else self.total)
         outstanding = owed - self.net_paid
         if self.currency:
             outstanding = normalize(outstanding, self.currency)

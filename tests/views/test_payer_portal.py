@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from django_carepay import services
+from django_carepay.backends import UpdateKind
 from django_carepay.models import Invoice, InvoiceLine, Payment, Transaction
 from django_carepay.views.portal import STATUS_FILTERS
 from tests import factories
@@ -505,12 +506,26 @@ class TestPayPages:
     def test_a_processing_payment_is_explained(self, patient, patient_client):
         invoice = invoice_for(patient)
         payment = factories.start_online(invoice)
+        services.apply_provider_update(factories.provider_update(
+            payment, UpdateKind.PROCESSING))  # a bank debit on its way
 
         page = patient_client.get(
             reverse("carepay:payment_return", args=[payment.public_id])).content.decode()
 
         assert "Payment processing" in page
         assert "You don't need to pay again" in page
+
+    def test_a_payment_still_unpaid_is_not_called_processing(self, patient, patient_client):
+        """Back from the provider's page without paying (Checkout's "back"): nothing is
+        on its way, so the payer is asked to try again, never told not to pay."""
+        invoice = invoice_for(patient)
+        payment = factories.start_online(invoice)
+
+        page = patient_client.get(
+            reverse("carepay:payment_return", args=[payment.public_id])).content.decode()
+
+        assert "Payment not completed" in page
+        assert "You don't need to pay again" not in page
 
 
 class TestNotYours:

@@ -7,15 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from ..links import SESSION_KEY
 from .errors import exception_handler
 from .idempotency import idempotent
 
@@ -43,6 +45,16 @@ class CarepayAPIView(GenericAPIView):
     schema = AutoSchema()
     #: carepay's own permission rules for this view, on top of the host's defaults.
     carepay_permissions: tuple[type[BasePermission], ...] = ()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A payer without an account is authorized by the session cookie alone (a
+        # payment link's grant, links.can_view), which DRF's SessionAuthentication
+        # does not CSRF-check when it finds no user: check it here.
+        user = getattr(request, "user", None)
+        if request.method not in SAFE_METHODS and not (user and user.is_authenticated) \
+                and getattr(request._request, "session", {}).get(SESSION_KEY):
+            SessionAuthentication().enforce_csrf(request)
 
     def get_exception_handler(self) -> Callable[..., Response | None]:
         return exception_handler

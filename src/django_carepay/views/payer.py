@@ -259,6 +259,9 @@ def payment_return(request: HttpRequest, public_id: object) -> HttpResponse:
     detail_url = reverse("carepay:invoice_detail", args=[invoice.public_id])
     return render(request, "carepay/payment_result.html", {
         "invoice": invoice, "payment": payment, "error": error,
+        # The provider answered and still has no payment (e.g. Checkout's "back",
+        # cancel_url): nothing is on its way, so never say "don't pay again".
+        "unpaid": payment.status == Payment.Status.PENDING and not error,
         "method": backend_label(payment.backend),
         "detail_url": detail_url,
         "retry_url": f"{detail_url}#pay",

@@ -297,7 +297,9 @@ class TestReturnPage:
 
         html = response.content.decode()
         assert "Payment received" not in html
-        assert "Payment processing" in html
+        # Stripe says the intent is still unpaid: nothing is on its way.
+        assert "Payment not completed" in html
+        assert "You don't need to pay again" not in html
         assert factories.reload(payment).status == Payment.Status.PENDING
         assert factories.reload(invoice).status == Invoice.Status.OPEN
         assert ledger(invoice) == []

@@ -9,15 +9,18 @@ overrides one block or one template.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.db.models import Case, DecimalField, F, Sum, Value, When
 from django.template.loader import render_to_string
 
 from ..adapter import get_adapter
 from ..backends import backend_label
 from ..exceptions import CarepayConfigurationError, InvalidState
 from ..links import payment_link
-from ..models import Invoice, Payment
+from ..models import Invoice, Payment, Transaction
+from ..money import normalize
 from . import engine, epc
 
 #: The keys ``adapter.issuer_details()`` may return; missing ones render as blank.
@@ -64,6 +67,23 @@ def invoice_context(invoice: Invoice, *, request: Any = None) -> dict[str, Any]:
     }
 
 
+def due_after(payment: Payment) -> Decimal:
+    """What was left to pay on the invoice just after ``payment``'s money came in: its
+    total less the ledger's money up to and including this payment's charge, never
+    below zero. A receipt is kept as first rendered, so its "Amount due" must not
+    depend on when it is first opened (after later payments or refunds)."""
+    invoice = payment.invoice
+    charge = payment.transactions.filter(kind=Transaction.Kind.CHARGE).order_by("pk").first()
+    if charge is None:  # money recorded without a ledger charge: the figure as it is
+        return invoice.amount_payable
+    signed = Case(When(kind=Transaction.Kind.REFUND, then=-F("amount")), default=F("amount"),
+                  output_field=DecimalField(max_digits=14, decimal_places=3))
+    held = Transaction.objects.filter(invoice=invoice, pk__lte=charge.pk).aggregate(
+        held=Sum(signed, default=Value(Decimal(0))))["held"]
+    due = normalize(invoice.total - held, invoice.currency)
+    return max(due, Decimal(0).quantize(due))
+
+
 def receipt_context(payment: Payment) -> dict[str, Any]:
     """What ``carepay/pdf/receipt.html`` is rendered with."""
     invoice = payment.invoice
@@ -71,6 +91,7 @@ def receipt_context(payment: Payment) -> dict[str, Any]:
     return {
         "invoice": invoice,
         "payment": payment,
+        "due_after": due_after(payment),
         "currency": payment.currency,
         "issuer": issuer(invoice),
         "lines": list(invoice.lines.all()),

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -109,8 +110,9 @@ def build_statement(customer: Any, *, currency: str | None = None,
                     as_of: date | None = None) -> Statement:
     """The figures of ``customer``'s statement as of ``as_of`` (default: today).
 
-    - Open items: their open and overdue invoices issued by ``as_of``, with the amount
-      still due and the ageing bucket of the days between the due date and ``as_of``
+    - Open items: their invoices issued by ``as_of`` and still owing at its end (open or
+      overdue then, whatever they are now), with what they owed then (the ledger up to
+      that day) and the ageing bucket of the days between the due date and ``as_of``
       (current = not yet due; 1-30, 31-60, 61-90, over 90 days overdue).
     - Movements: payments received, refunds and refund reversals recorded on any of
       their invoices during the 12 months ending on ``as_of`` (see :func:`period_start`).
@@ -128,8 +130,19 @@ def build_statement(customer: Any, *, currency: str | None = None,
     def section(code: str) -> Section:
         return sections.setdefault(code, Section(code))
 
-    invoices = _invoices(customer).filter(status__in=Invoice.COLLECTIBLE,
-                                          issued_at__date__lte=as_of)
+    # What each invoice owed at the end of ``as_of``, from the ledger up to that day,
+    # so a statement of a past day shows that day's figures: an invoice paid, voided
+    # or written off since was still open then.
+    signed = Case(When(transactions__kind=Transaction.Kind.REFUND,
+                       then=-F("transactions__amount")),
+                  default=F("transactions__amount"),
+                  output_field=DecimalField(max_digits=14, decimal_places=3))
+    invoices = _invoices(customer).filter(
+        Q(status__in=Invoice.COLLECTIBLE) | Q(paid_at__date__gt=as_of)
+        | Q(closed_at__date__gt=as_of),
+        issued_at__date__lte=as_of,
+    ).annotate(held=Sum(signed, filter=Q(transactions__created_at__date__lte=as_of),
+                        default=Value(Decimal(0))))
     txns = Transaction.objects.filter(
         invoice__customer=customer, created_at__date__gte=start, created_at__date__lte=as_of,
     ).select_related("invoice", "payment")
@@ -138,10 +151,13 @@ def build_statement(customer: Any, *, currency: str | None = None,
         txns = txns.filter(currency=currency)
     labels = {key: label for key, label, _f, _l in BUCKETS}
     for invoice in invoices.order_by("due_date", "issued_at", "id"):
+        due = normalize(invoice.total - invoice.held, invoice.currency)
+        if due <= 0:
+            continue  # paid in full by then (and settled on a later day)
         days = (as_of - invoice.due_date).days if invoice.due_date else 0
         key = bucket_for(days)
         section(invoice.currency).items.append(OpenItem(
-            invoice, invoice.amount_payable, max(days, 0), key, str(labels[key])))
+            invoice, due, max(days, 0), key, str(labels[key])))
     for txn in txns.order_by("created_at", "id"):
         sign = -1 if txn.kind == Transaction.Kind.REFUND else 1
         is_charge = txn.kind == Transaction.Kind.CHARGE

@@ -154,6 +154,41 @@ class TestPaymentLink:
         assert "This payment link has expired; ask for a new one." in response.content.decode()
         assert client.get(detail_url(invoice)).status_code == 404
 
+    def test_the_link_on_the_kept_invoice_pdf_still_opens_with_a_late_reminder(
+            self, client, invoice):
+        """The kept PDF is rendered at issue and attached to every reminder; its link
+        holds until the lifetime after the end of the due date, not from issue."""
+        from django_carepay.documents.render import pay_link
+
+        link = pay_link(invoice)
+        assert link.startswith("https://clinic.example.com/billing/link/")
+        ordinary = services.payment_link(invoice)
+        # The default schedule's last reminder, 14 days after the due date (44 after
+        # issue): the document's link opens; an ordinary link of that day expired.
+        reminder_day = timezone.now() + timedelta(days=(invoice.due_date - timezone.localdate()
+                                                        ).days + 14)
+        with time_machine.travel(reminder_day, tick=False):
+            assert client.get(ordinary).status_code == 404
+            assert client.get(link).status_code == 302
+            assert client.get(detail_url(invoice)).status_code == 200
+
+    def test_the_documents_link_expires_the_lifetime_after_the_due_date(self, client,
+                                                                         invoice):
+        from django_carepay.documents.render import pay_link
+
+        link = pay_link(invoice)
+        days = (invoice.due_date - timezone.localdate()).days + 32  # lifetime: 30 days
+        with time_machine.travel(timezone.now() + timedelta(days=days), tick=False):
+            response = client.get(link)
+        assert response.status_code == 404
+        assert "This payment link has expired; ask for a new one." in response.content.decode()
+
+    def test_a_documents_link_cannot_be_forged_for_another_invoice(self, client, invoice):
+        other = factories.make_invoice()
+        token = signing.dumps(str(other.public_id), salt="django_carepay.payment_link.x")
+
+        assert client.get(reverse("carepay:invoice_link", args=[token])).status_code == 404
+
     def test_a_link_to_a_draft_shows_nothing(self, client, draft):
         client.get(services.payment_link(draft))
 

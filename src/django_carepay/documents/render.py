@@ -44,7 +44,7 @@ def pay_link(invoice: Invoice, request: Any = None) -> str:
         return ""
     for source in (None, request):
         try:
-            return payment_link(invoice, request=source)
+            return payment_link(invoice, request=source, document=True)
         except CarepayConfigurationError:
             continue
     return ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DecimalField, F, Sum, Value, When
+from django.db.models import Sum, Value
 from django.template.loader import render_to_string
 
 from ..adapter import get_adapter
@@ -20,6 +20,7 @@ from ..backends import backend_label
 from ..exceptions import CarepayConfigurationError, InvalidState
 from ..links import payment_link
 from ..models import Invoice, Payment, Transaction
+from ..models.ledger import kept_amount
 from ..money import normalize
 from . import engine, epc
 
@@ -76,10 +77,8 @@ def due_after(payment: Payment) -> Decimal:
     charge = payment.transactions.filter(kind=Transaction.Kind.CHARGE).order_by("pk").first()
     if charge is None:  # money recorded without a ledger charge: the figure as it is
         return invoice.amount_payable
-    signed = Case(When(kind=Transaction.Kind.REFUND, then=-F("amount")), default=F("amount"),
-                  output_field=DecimalField(max_digits=14, decimal_places=3))
     held = Transaction.objects.filter(invoice=invoice, pk__lte=charge.pk).aggregate(
-        held=Sum(signed, default=Value(Decimal(0))))["held"]
+        held=Sum(kept_amount(), default=Value(Decimal(0))))["held"]
     due = normalize(invoice.total - held, invoice.currency)
     return max(due, Decimal(0).quantize(due))
 

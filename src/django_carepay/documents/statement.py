@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Q, Sum, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,7 @@ from ..adapter import get_adapter
 from ..ageing import BUCKETS as BUCKETS  # shared with the dashboard; importable here too
 from ..ageing import bucket_for as bucket_for
 from ..models import Invoice, Transaction
+from ..models.ledger import kept_amount
 from ..money import normalize
 from . import engine
 from .render import ISSUER_KEYS
@@ -133,15 +134,12 @@ def build_statement(customer: Any, *, currency: str | None = None,
     # What each invoice owed at the end of ``as_of``, from the ledger up to that day,
     # so a statement of a past day shows that day's figures: an invoice paid, voided
     # or written off since was still open then.
-    signed = Case(When(transactions__kind=Transaction.Kind.REFUND,
-                       then=-F("transactions__amount")),
-                  default=F("transactions__amount"),
-                  output_field=DecimalField(max_digits=14, decimal_places=3))
     invoices = _invoices(customer).filter(
         Q(status__in=Invoice.COLLECTIBLE) | Q(paid_at__date__gt=as_of)
         | Q(closed_at__date__gt=as_of),
         issued_at__date__lte=as_of,
-    ).annotate(held=Sum(signed, filter=Q(transactions__created_at__date__lte=as_of),
+    ).annotate(held=Sum(kept_amount("transactions__"),
+                        filter=Q(transactions__created_at__date__lte=as_of),
                         default=Value(Decimal(0))))
     txns = Transaction.objects.filter(
         invoice__customer=customer, created_at__date__gte=start, created_at__date__lte=as_of,

@@ -117,3 +117,13 @@ class Transaction(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise LedgerImmutable("Ledger rows are append-only and cannot be deleted.")
+
+
+def kept_amount(path: str = "") -> models.Case:
+    """A ledger row's amount as money kept, for sums: a refund counts against, a charge
+    or a refund reversal for (``path`` reaches the ledger from another model, e.g.
+    ``"transactions__"`` from an invoice)."""
+    return models.Case(
+        models.When(**{f"{path}kind": Transaction.Kind.REFUND}, then=-models.F(f"{path}amount")),
+        default=models.F(f"{path}amount"),
+        output_field=models.DecimalField(max_digits=14, decimal_places=3))

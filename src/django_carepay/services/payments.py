@@ -134,7 +134,6 @@ def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
     be = _backend_that(backend, "online", gettext("is not an online payment method"))
     with transaction.atomic():
         locked, value = _lock_for_new_payment(invoice, be, amount)
-        _refresh_processing(locked)
         _refuse_while_processing(locked, value)
         attempts = list(locked.payments.filter(backend=be.alias))
         pending = [p for p in attempts if p.status == Payment.Status.PENDING]
@@ -191,36 +190,33 @@ def begin_payment(invoice: Invoice, *, backend: str, request: Any = None,
     return PaymentStart(payment=payment, action=action)
 
 
-def _refresh_processing(invoice: Invoice) -> None:
-    """Ask the provider about the invoice's processing payments (``invoice`` locked)
-    before they block a new attempt: a debit that failed (or cleared) while its
-    webhook is late must not lock the payer out (or let them pay twice). One the
-    provider cannot be asked about stays processing, and keeps blocking."""
-    for processing in invoice.payments.filter(status=Payment.Status.PROCESSING):
-        be = _backend_or_none(processing.backend)
-        if be is None or not be.online:
-            continue
-        processing.invoice = invoice
-        try:
-            update = be.sync(processing)
-        except ProviderError:
-            continue
-        if update is not None:
-            _apply_update(update, processing)
-
-
 def _refuse_while_processing(invoice: Invoice, value: Decimal) -> None:
     """Refuse paying ``value`` online if, with the invoice's processing payments, it
-    would pay more than is owed (``invoice`` locked; nothing is changed).
+    would pay more than is owed (``invoice`` locked; nothing else is changed).
 
     A processing payment (SEPA or Bacs debit, ...) is money on its way: the amount due
     does not count it until it clears, days later, so a second attempt for the amount
     due would charge the payer twice. Counted as :func:`record_payment` counts
     transfers awaiting approval. Read after the lock, so a payment that turned
-    processing while this request waited is seen.
+    processing while this request waited is seen. Each is asked of its provider first:
+    a debit that failed (or cleared) while its webhook is late must not lock the payer
+    out (or let them pay twice); one the provider cannot be asked about stays
+    processing, and keeps blocking.
     """
     processing = list(invoice.payments.filter(status=Payment.Status.PROCESSING)
                       .order_by("created_at", "pk"))
+    for payment in processing:
+        be = _backend_or_none(payment.backend)
+        if be is None or not be.online:
+            continue
+        payment.invoice = invoice
+        try:
+            update = be.sync(payment)
+        except ProviderError:
+            continue
+        if update is not None:
+            _apply_update(update, payment)
+    processing = [p for p in processing if p.status == Payment.Status.PROCESSING]
     on_its_way = sum((p.amount for p in processing), Decimal(0))
     if processing and invoice.overpayment_if_received(value + on_its_way) > 0:
         raise InvalidState(gettext(
